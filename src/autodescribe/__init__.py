@@ -1,0 +1,3 @@
+"""autodescribe: audio description for video."""
+
+__version__ = "0.1.0"

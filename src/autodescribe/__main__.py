@@ -1,0 +1,3 @@
+from autodescribe.cli import main
+
+main()

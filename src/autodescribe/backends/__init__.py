@@ -1,0 +1,1 @@
+"""Backends: one Protocol per role and one registry per role."""

@@ -1,0 +1,171 @@
+"""The describer interface and the chat-prompt plumbing shared by VLM backends.
+
+A describer needs one method, `describe`. `describe_many` (batching) and
+`shorten` have defaults. VLM backends subclass `ChatDescriber` and implement
+only `generate`, which turns chat conversations into text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from PIL import Image
+
+from autodescribe.languages import language_name
+from autodescribe.prompts import load_template, timestamp
+from autodescribe.types import Description, Scene
+
+# A chat message in the OpenAI-like shape every VLM library accepts:
+# {"role": "user", "content": [{"type": "image", "image": PIL.Image}, {"type": "text", "text": "..."}]}
+Message = dict[str, Any]
+Conversation = list[Message]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    max_images: int = 8
+    video_input: bool = False
+    batching: bool = False
+    needs_network: bool = False
+
+
+@dataclass(frozen=True)
+class DescribeContext:
+    previous: tuple[str, ...] = ()
+    on_screen_text: tuple[str, ...] = ()
+    dialogue: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DescribeRequest:
+    scene: Scene
+    images: tuple[Path, ...]
+    image_times: tuple[float, ...]
+    word_budget: int
+    language: str = "en"
+    context: DescribeContext = field(default_factory=DescribeContext)
+
+
+@runtime_checkable
+class Describer(Protocol):
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    model_id: str
+
+    def describe(self, request: DescribeRequest) -> Description: ...
+
+    def describe_many(self, requests: Sequence[DescribeRequest]) -> list[Description]: ...
+
+    def shorten(self, text: str, word_budget: int, language: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def clean_answer(text: str) -> str:
+    """Strip chat artefacts (quotes, labels, list markers) from a model answer."""
+    text = text.strip().strip('"').strip()
+    text = re.sub(r"^(description|audio description)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"\s+", " ", text)
+    return text
+
+
+def build_conversation(request: DescribeRequest, max_images: int) -> Conversation:
+    """The chat for one scene: system rules, then frames, then the request with its context."""
+    template = load_template("describe")
+    context_lines = []
+    if request.context.previous:
+        context_lines.append("Previous descriptions: " + " ".join(request.context.previous))
+    if request.context.dialogue:
+        context_lines.append("Dialogue nearby: " + " ".join(request.context.dialogue))
+    if request.context.on_screen_text:
+        context_lines.append("On-screen text: " + " | ".join(request.context.on_screen_text))
+    context = "".join(line + "\n" for line in context_lines)
+    lang = "" if request.language == "en" else f", written in {language_name(request.language)}"
+    values = {
+        "word_budget": request.word_budget,
+        "context": context,
+        "duration": request.scene.duration,
+        "start": timestamp(request.scene.start),
+        "language_clause": lang,
+    }
+    images = [load_image(p) for p in _spread(request.images, max_images)]
+    content: list[dict[str, Any]] = [{"type": "image", "image": im} for im in images]
+    content.append({"type": "text", "text": template.sections["user"].format(**values)})
+    return [
+        {
+            "role": "system",
+            "content": [{"type": "text", "text": template.sections["system"].format(**values)}],
+        },
+        {"role": "user", "content": content},
+    ]
+
+
+def shorten_conversation(text: str, word_budget: int) -> Conversation:
+    template = load_template("describe")
+    prompt = template.sections["shorten"].format(word_budget=word_budget, text=text)
+    return [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+
+
+def load_image(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+def _spread(items: Sequence[Path], limit: int) -> list[Path]:
+    """At most `limit` items, evenly spread over the sequence."""
+    if len(items) <= limit:
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+class ChatDescriber:
+    """Shared behaviour for chat VLM backends; subclasses implement `generate`."""
+
+    name: ClassVar[str] = "chat"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    model_id: str = ""
+
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int) -> list[str]:
+        raise NotImplementedError
+
+    def max_new_tokens(self, word_budget: int) -> int:
+        return max(16, int(word_budget * 2.5) + 8)
+
+    def describe(self, request: DescribeRequest) -> Description:
+        return self.describe_many([request])[0]
+
+    def describe_many(self, requests: Sequence[DescribeRequest]) -> list[Description]:
+        if not requests:
+            return []
+        convs = [build_conversation(r, self.capabilities.max_images) for r in requests]
+        budget = max(r.word_budget for r in requests)
+        answers = self.generate(convs, self.max_new_tokens(budget))
+        version = load_template("describe").version
+        return [
+            Description(
+                scene=r.scene.index,
+                text=clean_answer(a),
+                language=r.language,
+                model=self.model_id,
+                prompt_version=version,
+            )
+            for r, a in zip(requests, answers, strict=True)
+        ]
+
+    def shorten(self, text: str, word_budget: int, language: str) -> str:
+        answer = self.generate(
+            [shorten_conversation(text, word_budget)], self.max_new_tokens(word_budget)
+        )
+        return clean_answer(answer[0])
+
+    def close(self) -> None:
+        """Free the model; subclasses holding weights or clients override this."""

@@ -1,0 +1,98 @@
+"""The offline describer: no VLM, only facts that can be measured from the frames.
+
+It reads the scene's on-screen text (found by OCR earlier in the pipeline) and
+states the picture's brightness and dominant colour, and whether the picture
+changed from the previous scene. Useful with no model at hand, and as a
+baseline: every word it says is true of the pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image
+
+from autodescribe.backends.describe.base import Capabilities, DescribeRequest, count_words
+from autodescribe.types import Description
+
+_HUES = (
+    (15, "red"),
+    (40, "orange"),
+    (70, "yellow"),
+    (160, "green"),
+    (200, "cyan"),
+    (260, "blue"),
+    (300, "purple"),
+    (340, "pink"),
+    (360, "red"),
+)
+
+
+class BasicDescriber:
+    name: ClassVar[str] = "basic"
+    capabilities: ClassVar[Capabilities] = Capabilities(max_images=16)
+    model_id = "basic-1"
+
+    def __init__(self, **_: object) -> None:
+        self._previous_look: str | None = None
+
+    def describe(self, request: DescribeRequest) -> Description:
+        look = picture_look([Image.open(p) for p in request.images])
+        sentences = []
+        if look != self._previous_look:
+            sentences.append(f"{look[0].upper()}{look[1:]}.")
+        self._previous_look = look
+        lines = [t for t in request.context.on_screen_text if t]
+        if lines:
+            sentences.append("Text on screen: " + "; ".join(lines) + ".")
+        text = _within_budget(sentences, request.word_budget)
+        return Description(
+            scene=request.scene.index,
+            text=text,
+            language=request.language,
+            model=self.model_id,
+            prompt_version="basic-1",
+            skip=not text,
+        )
+
+    def describe_many(self, requests: Sequence[DescribeRequest]) -> list[Description]:
+        return [self.describe(r) for r in requests]
+
+    def shorten(self, text: str, word_budget: int, language: str) -> str:
+        return " ".join(text.split()[:word_budget]).rstrip(",;:") if word_budget > 0 else ""
+
+    def close(self) -> None:
+        self._previous_look = None
+
+
+def picture_look(images: Sequence[Image.Image]) -> str:
+    """'a dark blue picture', from the mean brightness and the dominant saturated hue."""
+    hsv = np.concatenate(
+        [
+            np.asarray(im.convert("RGB").resize((64, 36)).convert("HSV")).reshape(-1, 3)
+            for im in images
+        ]
+    ).astype(np.float32)
+    value = hsv[:, 2].mean() / 255
+    tone = "dark" if value < 0.3 else "bright" if value > 0.7 else "dim" if value < 0.45 else ""
+    saturated = hsv[hsv[:, 1] > 80]
+    if len(saturated) < 0.2 * len(hsv):
+        colour = "grey"
+    else:
+        degrees = (
+            np.bincount((saturated[:, 0] * 360 / 256).astype(int) // 10, minlength=36).argmax() * 10
+            + 5
+        )
+        colour = next(name for limit, name in _HUES if degrees < limit)
+    return " ".join(w for w in ("a", tone, colour, "picture") if w)
+
+
+def _within_budget(sentences: list[str], budget: int) -> str:
+    """Keep whole sentences, most important (last added: text) first if space is short."""
+    kept: list[str] = []
+    for sentence in sorted(sentences, key=lambda s: not s.startswith("Text")):
+        if count_words(" ".join([*kept, sentence])) <= budget:
+            kept.append(sentence)
+    return " ".join(s for s in sentences if s in kept)

@@ -1,0 +1,417 @@
+"""Local vision-language models through Hugging Face transformers.
+
+Loads any image-text-to-text checkpoint (SmolVLM2, Qwen2/2.5/3-VL, Idefics3,
+LLaVA-OneVision...) with `AutoModelForImageTextToText` and the checkpoint's own
+processor and chat template, then describes scenes in left-padded greedy batches.
+
+torchvision has no CPU build on PyPI, and the processors of the video-capable
+models insist on building a torchvision video processor. We never send video,
+so without torchvision we assemble the processor from its tokenizer and PIL
+image processor and leave the video part out.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import importlib.util
+import inspect
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from autodescribe.backends.describe.base import Capabilities, ChatDescriber, Conversation
+from autodescribe.backends.describe.models import pick_device, resolve_model
+from autodescribe.errors import (
+    BackendUnavailable,
+    ConfigError,
+    DescriberError,
+    ModelNotAvailable,
+    install_hint,
+)
+
+logger = logging.getLogger(__name__)
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+_FALLBACK_HINT = (
+    "download it once with network access, pass a local path with --model PATH, "
+    "or use --describer basic / --describer openai --base-url URL"
+)
+_FOLDER_HINT = "it must hold config.json, the processor files and the weights from save_pretrained"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class TransformersDescriber(ChatDescriber):
+    """A local VLM; the weights are loaded on first use (or by `load()`) and freed by `close()`."""
+
+    name: ClassVar[str] = "transformers"
+    capabilities: ClassVar[Capabilities] = Capabilities(max_images=8, batching=True)
+
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        dtype: str = "auto",
+        max_new_tokens: int | None = None,
+        batch_size: int = 8,
+        split_images: bool = False,
+    ) -> None:
+        """`split_images` lets tiling processors (SmolVLM, Idefics3) cut each frame into
+        crops as they do for single photos; off, frames go in whole, the way these models
+        see video frames, at a fraction of the tokens."""
+        if dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype '{dtype}'", f"choose one of: {', '.join(DTYPES)}")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        _require_libraries()
+        self.device = device or pick_device()
+        self.model_id = resolve_model(model, self.device)
+        self.dtype_name = dtype
+        self.batch_size = batch_size
+        self.split_images = split_images
+        self._token_limit = max_new_tokens
+        self._model: Any = None
+        self._processor: Any = None
+
+    # -- loading -------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load processor and weights now, so a missing model fails before any work."""
+        if self._model is not None:
+            return
+        _check_local_path(self.model_id)
+        from transformers import AutoConfig, AutoModelForImageTextToText
+
+        started = time.perf_counter()
+        dtype = _torch_dtype(self.dtype_name, self.device)
+        try:
+            config = self._fetch(AutoConfig.from_pretrained)
+        except ValueError as exc:
+            raise _unsupported(self.model_id, exc) from exc
+        processor = self._fetch(lambda src, **kw: _load_processor(src, config, kw))
+        placement = _placement(self.device)
+        try:
+            model = self._fetch(
+                AutoModelForImageTextToText.from_pretrained, dtype=dtype, **placement
+            )
+        except ValueError as exc:
+            raise ModelNotAvailable(
+                f"model '{self.model_id}' ({config.model_type}) is not an image-text-to-text model",
+                "choose a vision-language model with --model",
+            ) from exc
+        self._model = (model if placement else model.to(self.device)).eval()
+        self._processor = processor
+        _prepare_tokenizer(processor.tokenizer)
+        image_processor = getattr(processor, "image_processor", None)
+        if hasattr(image_processor, "do_image_splitting"):
+            image_processor.do_image_splitting = self.split_images
+        logger.info(
+            "loaded %s (%s) on %s as %s in %.1f s",
+            self.model_id,
+            type(processor).__name__,
+            self.device,
+            str(dtype).removeprefix("torch."),
+            time.perf_counter() - started,
+        )
+
+    def _fetch(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call a `from_pretrained`-style loader: local cache first, then the hub.
+
+        Every failure to get the files becomes one `ModelNotAvailable` with a hint.
+        """
+        source = self.model_id
+        try:
+            try:
+                return loader(source, local_files_only=True, **kwargs)
+            except OSError:
+                if _hub_offline() or Path(source).expanduser().exists():
+                    raise
+                logger.info("model '%s' is not cached: downloading it", source)
+            return loader(source, **kwargs)
+        except OSError as exc:
+            raise _not_available(source, exc) from exc
+
+    # -- generation ----------------------------------------------------------
+
+    def max_new_tokens(self, word_budget: int) -> int:
+        tokens = super().max_new_tokens(word_budget)
+        return min(tokens, self._token_limit) if self._token_limit else tokens
+
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int) -> list[str]:
+        """Answer each conversation, in batches of at most `batch_size`.
+
+        Text-only chats (from `shorten`) are never batched with image chats.
+        """
+        self.load()
+        answers = [""] * len(conversations)
+        for batch in _batches(conversations, self.batch_size):
+            texts = self._generate_batch([conversations[i] for i in batch], max_new_tokens)
+            for i, text in zip(batch, texts, strict=True):
+                answers[i] = text
+        return answers
+
+    def _generate_batch(self, conversations: list[Conversation], max_new_tokens: int) -> list[str]:
+        import torch
+
+        processor, model = self._processor, self._model
+        inputs = self._encode(conversations)
+        prompt_length = inputs["input_ids"].shape[1]
+        try:
+            with torch.inference_mode():
+                settings = _greedy_config(
+                    model.generation_config, max_new_tokens, processor.tokenizer.pad_token_id
+                )
+                output = model.generate(**inputs, generation_config=settings)
+        except (RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DescriberError(
+                f"model '{self.model_id}' failed to generate ({first})",
+                "try a smaller --batch-size, fewer keyframes, or another model",
+            ) from exc
+        new_tokens = output[:, prompt_length:]
+        return list(processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+
+    def _encode(self, conversations: list[Conversation]) -> Any:
+        """Chat template per conversation, then one padded processor call for the batch."""
+        processor = self._processor
+        prompts = [
+            processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
+            for conv in conversations
+        ]
+        images = [_images_of(conv) for conv in conversations]
+        kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
+        if any(images):
+            kwargs["images"] = images
+        bos = processor.tokenizer.bos_token
+        if bos and all(p.startswith(bos) for p in prompts):
+            # The template already wrote the BOS token; don't let the tokenizer add a second one.
+            kwargs["add_special_tokens"] = False
+        inputs = processor(**kwargs)
+        return inputs.to(self.device, dtype=self._model.dtype)
+
+    def close(self) -> None:
+        """Drop the weights and give the accelerator memory back."""
+        self._model = None
+        self._processor = None
+        gc.collect()
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _require_libraries() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailable(
+            f"describer 'transformers' needs the transformers library ({exc})", install_hint("hf")
+        ) from exc
+
+
+def _torch_dtype(name: str, device: str) -> Any:
+    import torch
+
+    if name != "auto":
+        return getattr(torch, name)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.startswith("mps"):
+        return torch.float16
+    return torch.float32
+
+
+def _hub_offline() -> bool:
+    if any(
+        os.environ.get(k, "").lower() in _TRUE for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    ):
+        return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return False
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def _check_local_path(model: str) -> None:
+    if _looks_like_path(model) and not Path(model).expanduser().exists():
+        raise ModelNotAvailable(
+            f"model folder '{model}' does not exist",
+            "pass a folder saved with save_pretrained, a hub id, or use --describer basic",
+        )
+
+
+def _unsupported(model: str, exc: ValueError) -> ModelNotAvailable:
+    import transformers
+
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "unknown model type"
+    if Path(model).expanduser().is_dir():
+        return ModelNotAvailable(
+            f"model folder '{model}' could not be loaded ({first})", _FOLDER_HINT
+        )
+    return ModelNotAvailable(
+        f"model '{model}' cannot be read by transformers {transformers.__version__} ({first})",
+        "upgrade it with: pip install -U transformers, or choose another model with --model",
+    )
+
+
+def _placement(device: str) -> dict[str, Any]:
+    """Load straight onto the accelerator when accelerate is there, instead of via host memory."""
+    if device == "cpu":
+        return {}
+    if importlib.util.find_spec("accelerate") is None:
+        return {}
+    return {"device_map": device}
+
+
+def _not_available(model: str, exc: OSError) -> ModelNotAvailable:
+    """Turn a hub/file error into a one-line problem and what to do about it."""
+    text = str(exc)
+    first = text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__
+    if Path(model).expanduser().exists():
+        return ModelNotAvailable(
+            f"model folder '{model}' could not be loaded ({first})", _FOLDER_HINT
+        )
+    if "gated" in text.lower():
+        return ModelNotAvailable(
+            f"model '{model}' is gated on the Hugging Face Hub",
+            "accept its licence on huggingface.co and log in with `hf auth login`, "
+            "or choose another model with --model",
+        )
+    if "not a valid model identifier" in text or "Repository Not Found" in text:
+        return ModelNotAvailable(
+            f"model '{model}' was not found on the Hugging Face Hub",
+            "check the name, pass a local path with --model PATH, or use --describer basic",
+        )
+    where = "offline" if _hub_offline() else "(the Hugging Face Hub cannot be reached)"
+    return ModelNotAvailable(f"model '{model}' is not available {where}", _FALLBACK_HINT)
+
+
+def _sub_processors(processor_class: Any) -> list[str]:
+    getter = getattr(processor_class, "get_attributes", None)
+    return list(getter() if callable(getter) else getattr(processor_class, "attributes", []))
+
+
+def _load_processor(source: str, config: Any, hub: dict[str, Any]) -> Any:
+    """The checkpoint's processor; without torchvision, the same processor minus its video part."""
+    from transformers import AutoProcessor
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING
+    from transformers.utils import is_torchvision_available
+
+    processor_class: Any = PROCESSOR_MAPPING.get(type(config), None)
+    needs_video = processor_class is not None and "video_processor" in _sub_processors(
+        processor_class
+    )
+    if not needs_video:
+        return AutoProcessor.from_pretrained(source, **hub)
+    if is_torchvision_available():
+        try:
+            return AutoProcessor.from_pretrained(source, **hub)
+        except (ImportError, RuntimeError) as exc:
+            # A torchvision wheel without its compiled ops imports but fails here.
+            logger.warning("video processor unusable (%s): loading images only", exc)
+    return _image_only_processor(processor_class, source, hub)
+
+
+def _image_only_processor(processor_class: Any, source: str, hub: dict[str, Any]) -> Any:
+    """Build `processor_class` from its tokenizer and (PIL) image processor, without video."""
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    settings, _ = processor_class.get_processor_dict(source, **hub)
+    tokenizer = AutoTokenizer.from_pretrained(source, **hub)
+    image_processor = AutoImageProcessor.from_pretrained(source, **hub)
+    accepted = inspect.signature(processor_class.__init__).parameters
+    parts = {"self", "image_processor", "tokenizer", "video_processor"}
+    extra = {k: v for k, v in settings.items() if k in accepted and k not in parts}
+    if extra.get("chat_template") is None:
+        extra["chat_template"] = getattr(tokenizer, "chat_template", None)
+    logger.debug(
+        "assembled %s without video from %s and %s",
+        processor_class.__name__,
+        type(tokenizer).__name__,
+        type(image_processor).__name__,
+    )
+    return _without_video(processor_class)(image_processor, tokenizer, **extra)
+
+
+def _without_video(processor_class: Any) -> Any:
+    """A subclass of `processor_class` whose only parts are the image processor and tokenizer."""
+    from transformers.processing_utils import ProcessorMixin
+
+    def __init__(self: Any, image_processor: Any, tokenizer: Any, **kwargs: Any) -> None:
+        processor_class.__init__(self, image_processor, tokenizer, video_processor=None, **kwargs)
+
+    def apply_chat_template(self: Any, conversation: Any, **kwargs: Any) -> Any:
+        # Some models' overrides read video defaults from the video processor; images need none.
+        return ProcessorMixin.apply_chat_template(self, conversation, **kwargs)
+
+    parts = [p for p in _sub_processors(processor_class) if p != "video_processor"]
+    namespace = {
+        "__init__": __init__,
+        "apply_chat_template": apply_chat_template,
+        "attributes": parts,
+        "__module__": __name__,
+        "__doc__": f"{processor_class.__name__} for images only (no torchvision).",
+    }
+    return type(processor_class.__name__, (processor_class,), namespace)
+
+
+def _prepare_tokenizer(tokenizer: Any) -> None:
+    """Left padding, so every row of a batch ends where generation starts."""
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+
+
+def _greedy_config(base: Any, max_new_tokens: int, pad_token_id: int | None) -> Any:
+    """The model's generation settings (eos, repetition penalty) with sampling switched off."""
+    config = copy.deepcopy(base)
+    config.max_new_tokens = max_new_tokens
+    config.pad_token_id = pad_token_id
+    config.do_sample = False
+    for name in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
+        if hasattr(config, name):
+            setattr(config, name, None)
+    return config
+
+
+def _images_of(conversation: Conversation) -> list[Any]:
+    return [
+        part["image"]
+        for message in conversation
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+        if part.get("type") == "image"
+    ]
+
+
+def _batches(conversations: Sequence[Conversation], size: int) -> list[list[int]]:
+    """Indexes in order, cut into batches of `size` that are all-image or all-text."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    current_has_images: bool | None = None
+    for index, conv in enumerate(conversations):
+        has_images = bool(_images_of(conv))
+        if current and (len(current) >= size or has_images != current_has_images):
+            batches.append(current)
+            current = []
+        current.append(index)
+        current_has_images = has_images
+    if current:
+        batches.append(current)
+    return batches

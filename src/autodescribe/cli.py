@@ -1,0 +1,161 @@
+"""Command line: parse options into settings, call the pipeline, map errors to exit codes.
+
+Errors print one line on stderr and exit 1 (2 for usage errors); `--debug`
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from autodescribe import __version__
+from autodescribe.errors import AutodescribeError
+
+app = typer.Typer(
+    help="Audio description for video: describe, voice and mix narration between the dialogue.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("autodescribe")
+
+
+class ShotsChoice(str, Enum):
+    pyscenedetect = "pyscenedetect"
+    transnetv2 = "transnetv2"
+
+
+class ExtendedChoice(str, Enum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+class LoudnessChoice(str, Enum):
+    ebu = "ebu"
+    netflix = "netflix"
+    atsc = "atsc"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def narrate(
+    video: Annotated[Path, typer.Argument(help="the video to describe")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("-o", "--out-dir", help="output folder (default: beside the video)"),
+    ] = None,
+    describer: Annotated[str, typer.Option(help="basic | transformers | openai | vllm")] = "basic",
+    model: Annotated[
+        str | None, typer.Option(help="model id or local path for the describer")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL (openai describer)")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (or set OPENAI_API_KEY)")] = None,
+    voice: Annotated[str, typer.Option(help="voice backend: piper | espeak-ng")] = "piper",
+    voice_name: Annotated[str | None, typer.Option(help="voice model name or .onnx path")] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option("--language", "-l", help="description language; repeat for several"),
+    ] = None,
+    shots: Annotated[ShotsChoice, typer.Option(help="shot detector")] = ShotsChoice.pyscenedetect,
+    min_scene: Annotated[
+        float, typer.Option(help="shortest scene in seconds; shorter shots merge")
+    ] = 2.0,
+    extended: Annotated[
+        ExtendedChoice, typer.Option(help="extended description (freeze the picture)")
+    ] = ExtendedChoice.auto,
+    loudness: Annotated[
+        LoudnessChoice, typer.Option(help="loudness preset of the mix")
+    ] = LoudnessChoice.ebu,
+    force: Annotated[bool, typer.Option("--force", help="redo every stage")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each stage")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    """Describe VIDEO and write NAME.described.mp4, NAME.ad.wav and the script (JSON, VTT, SRT)."""
+    _setup_logging(verbose)
+    from autodescribe.config import (
+        DescribeSettings,
+        FitSettings,
+        NarrateJob,
+        NarrateSettings,
+        RenderSettings,
+        SceneSettings,
+        ShotSettings,
+        VoiceSettings,
+    )
+
+    def run() -> None:
+        from autodescribe.pipeline import narrate as run_pipeline
+
+        settings = NarrateSettings(
+            languages=language or ["en"],
+            shots=ShotSettings(detector=shots.value),
+            scenes=SceneSettings(min_scene_seconds=min_scene),
+            describe=DescribeSettings(
+                describer=describer, model=model, base_url=base_url, api_key=api_key
+            ),
+            voice=VoiceSettings(voice=voice, name=voice_name),
+            fit=FitSettings(extended=extended.value),
+            render=RenderSettings(loudness=loudness.value),
+            force=force,
+        )
+        job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings)
+        result = run_pipeline(job)
+        for deliverables in result.outputs.values():
+            for path in deliverables.files():
+                typer.echo(str(path))
+
+    _guard(run, debug)
+
+
+@app.command()
+def sample(
+    path: Annotated[Path, typer.Argument(help="where to write the sample video")] = Path(
+        "sample.mp4"
+    ),
+    duration: Annotated[float, typer.Option(help="seconds")] = 12.0,
+) -> None:
+    """Write a generated sample video (cuts, dialogue, on-screen text) to try narrate on."""
+    from autodescribe.samples import make_sample_video, spread_plan
+
+    plan = {} if duration == 12.0 else spread_plan(duration)
+    _guard(lambda: make_sample_video(path, **plan), debug=False)
+    typer.echo(str(path))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _guard(action, debug: bool) -> None:  # noqa: ANN001
+    try:
+        action()
+    except AutodescribeError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: rerun the same command to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,100 @@
+"""Settings for the narrate pipeline: one pydantic model, one section per stage.
+
+Defaults live here and only here; the CLI shows them in `--help`. Each stage's
+cache key is built from its own section, so changing a late setting (the voice)
+does not redo early stages (shots, descriptions).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShotSettings(_Section):
+    detector: str = "pyscenedetect"
+    threshold: float | None = Field(None, description="detector threshold; None = its default")
+    analysis_width: int = Field(256, description="frames are scaled to this width for detection")
+
+
+class SceneSettings(_Section):
+    min_scene_seconds: float = Field(2.0, description="shorter shots merge into a neighbour")
+    keyframes_per_scene: int = Field(3, ge=1, le=16)
+    still_interval: float = Field(
+        0.5, gt=0, description="seconds between stills kept while decoding"
+    )
+    still_width: int = Field(768, description="stills are scaled to this width")
+
+
+class SpeechSettings(_Section):
+    padding: float = Field(0.15, ge=0, description="seconds added around each speech span")
+    threshold: float = Field(0.5, gt=0, lt=1)
+    min_silence_ms: int = 300
+
+
+class GapSettings(_Section):
+    min_gap: float = Field(1.2, gt=0, description="shortest gap that can hold a description")
+    words_per_second: float = Field(2.7, gt=0)
+    max_words: int = Field(40, gt=0, description="longest description, whatever the gap")
+
+
+class DescribeSettings(_Section):
+    describer: str = "basic"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    max_new_tokens: int | None = Field(None, description="None = derived from the word budget")
+    concurrency: int = 4
+
+
+class VoiceSettings(_Section):
+    voice: str = "piper"
+    name: str | None = Field(None, description="voice model name or path; None = the default")
+    headroom_db: float = Field(3.0, description="peak level below full scale for narration")
+
+
+class FitSettings(_Section):
+    max_speedup: float = Field(1.15, ge=1.0, le=2.0)
+    extended: Literal["auto", "on", "off"] = "auto"
+
+
+class RenderSettings(_Section):
+    duck_db: float = Field(10.0, ge=0)
+    ramp_seconds: float = Field(0.25, ge=0)
+    loudness: Literal["ebu", "netflix", "atsc"] = "ebu"
+    described_default: bool = True
+
+
+class NarrateSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    shots: ShotSettings = ShotSettings()
+    scenes: SceneSettings = SceneSettings()
+    speech: SpeechSettings = SpeechSettings()
+    gaps: GapSettings = GapSettings()
+    describe: DescribeSettings = DescribeSettings()
+    voice: VoiceSettings = VoiceSettings()
+    fit: FitSettings = FitSettings()
+    render: RenderSettings = RenderSettings()
+    force: bool = False
+
+
+class NarrateJob(BaseModel):
+    """One narrate run: which video, where outputs go, with which settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    video: Path
+    out_dir: Path
+    settings: NarrateSettings = NarrateSettings()
+
+    @property
+    def work_dir(self) -> Path:
+        return self.out_dir / f".{self.video.stem}.autodescribe"

@@ -1,0 +1,175 @@
+"""The narrate pipeline: run each stage through the work folder's cache, then deliver.
+
+probe -> frames (shots + stills) -> scenes -> speech -> gaps -> on-screen text
+-> describe -> voice + fit -> render -> export. Each stage's key hashes its
+settings and the keys of the stages it reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autodescribe.backends.describe import Describer, describers
+from autodescribe.backends.voice import voice_for_language
+from autodescribe.cache import WorkDir, file_fingerprint, stable_hash
+from autodescribe.config import DescribeSettings, NarrateJob, NarrateSettings
+from autodescribe.languages import check_language
+from autodescribe.lazy import Lazy
+from autodescribe.media.probe import probe
+from autodescribe.stages.deliver import Deliverables, deliver
+from autodescribe.stages.describe import SceneInput, describe_scenes
+from autodescribe.stages.gaps import find_gaps, plan_slots
+from autodescribe.stages.scenes import build_scenes
+from autodescribe.stages.shots import FramePass, analyse_frames
+from autodescribe.stages.speech import SpeechAnalysis, detect_speech
+from autodescribe.stages.text import read_scene_text
+from autodescribe.stages.voice import speak_descriptions
+from autodescribe.types import Cue, Description, OnScreenText, Scene, Script, VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NarrateResult:
+    info: VideoInfo
+    scenes: list[Scene]
+    outputs: dict[str, Deliverables] = field(default_factory=dict)  # per language
+    computed: list[str] = field(default_factory=list)  # stages that ran (not reused)
+
+
+def make_describer(settings: DescribeSettings) -> Describer:
+    """Create the chosen describer with the options its constructor accepts."""
+    backend = describers.load(settings.describer)
+    wanted = {
+        "model": settings.model,
+        "base_url": settings.base_url,
+        "api_key": settings.api_key,
+        "max_new_tokens": settings.max_new_tokens,
+        "concurrency": settings.concurrency,
+    }
+    params = inspect.signature(backend).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    options = {k: v for k, v in wanted.items() if v is not None and (takes_any or k in params)}
+    return backend(**options)
+
+
+def narrate(job: NarrateJob) -> NarrateResult:
+    settings = job.settings
+    languages = [check_language(code) for code in settings.languages]
+    describers.load(settings.describe.describer)  # unknown or missing backend fails before any work
+    info = probe(job.video)
+    work = WorkDir(job.work_dir, force=settings.force)
+    source = stable_hash(file_fingerprint(job.video), job.video.name)
+
+    frames_key = stable_hash(
+        "frames",
+        source,
+        settings.shots,
+        settings.scenes.still_interval,
+        settings.scenes.still_width,
+    )
+    frames = work.stage(
+        "frames",
+        frames_key,
+        FramePass,
+        lambda: analyse_frames(
+            info, settings.shots, settings.scenes, work.folder("stills", frames_key)
+        ),
+    )
+    scenes = build_scenes(
+        frames.shots,
+        frames.stills,
+        settings.scenes.min_scene_seconds,
+        settings.scenes.keyframes_per_scene,
+    )
+    speech_key = stable_hash("speech", source, settings.speech)
+    speech = work.stage(
+        "speech", speech_key, SpeechAnalysis, lambda: detect_speech(info, settings.speech)
+    )
+    slots = plan_slots(scenes, find_gaps(speech.spans, info.duration, settings.gaps), settings.gaps)
+    text_key = stable_hash("text", frames_key, settings.scenes)
+    stills = {s.time: s.path for s in frames.stills}
+    texts = work.stage(
+        "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
+    )
+
+    inputs = [
+        SceneInput(
+            scene=sc,
+            slot=slot,
+            stills=tuple(Path(stills[t]) for t in sc.keyframe_times),
+            text=tuple(tx),
+        )
+        for sc, slot, tx in zip(scenes, slots, texts, strict=True)
+        if slot is not None and sc.keyframe_times
+    ]
+    describer = Lazy(lambda: make_describer(settings.describe))
+    result = NarrateResult(info=info, scenes=scenes)
+    try:
+        for language in languages:
+            cues, descriptions = _narrate_language(
+                language,
+                inputs,
+                describer,
+                work,
+                (text_key, speech_key),
+                settings,
+                speech.dialogue_rms_db,
+            )
+            script = _script(info, language, cues, settings, job)
+            suffix = f".{language}" if len(languages) > 1 else ""
+            result.outputs[language] = deliver(
+                info, script, job.out_dir, job.video.stem + suffix, settings, work
+            )
+    finally:
+        describer.close()
+    result.computed = work.computed
+    return result
+
+
+def _narrate_language(
+    language: str,
+    inputs: list[SceneInput],
+    describer: Lazy[Describer],
+    work: WorkDir,
+    upstream: tuple[str, str],
+    settings: NarrateSettings,
+    dialogue_db: float,
+) -> tuple[list[Cue], list[Description]]:
+    describe_settings = settings.describe.model_copy(
+        update={"api_key": None}
+    )  # keys never in a cache key
+    describe_key = stable_hash("describe", upstream, settings.gaps, describe_settings, language)
+    batch = 8 if describers.load(settings.describe.describer).capabilities.batching else 1
+    descriptions = describe_scenes(inputs, describer, work, describe_key, language, batch)
+    slots = {item.scene.index: item.slot for item in inputs}
+    items = [(d, slots[d.scene]) for d in descriptions if d.text and not d.skip]
+    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
+    voice_key = stable_hash(
+        "voice", describe_key, settings.voice, settings.fit, round(dialogue_db, 1)
+    )
+    try:
+        cues = speak_descriptions(
+            items, voice, describer, work, voice_key, (settings.voice, settings.fit, dialogue_db)
+        )
+    finally:
+        voice.close()
+    return cues, descriptions
+
+
+def _script(
+    info: VideoInfo, language: str, cues: list[Cue], settings: NarrateSettings, job: NarrateJob
+) -> Script:
+    recorded: dict[str, Any] = settings.model_dump(mode="json", exclude={"force"})
+    recorded["describe"].pop("api_key", None)
+    return Script(
+        video=job.video.name,
+        language=language,
+        duration=info.duration,
+        cues=cues,
+        settings=recorded,
+    )

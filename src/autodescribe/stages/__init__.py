@@ -1,0 +1,1 @@
+"""Pipeline stages: typed inputs to typed, JSON-serialisable outputs."""

@@ -1,0 +1,106 @@
+"""Describe: one request per scene that has a slot, batched, each result stored as it lands.
+
+Requests carry the slot's word budget, the scene's on-screen text and the
+last descriptions. An answer over budget gets one shortening round with the
+same model before the fit stage decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autodescribe.backends.describe import DescribeContext, Describer, DescribeRequest
+from autodescribe.backends.describe.base import count_words
+from autodescribe.cache import WorkDir
+from autodescribe.progress import progress
+from autodescribe.types import Description, Gap, OnScreenText, Scene
+
+log = logging.getLogger(__name__)
+PREVIOUS_KEPT = 3
+
+
+@dataclass(frozen=True)
+class SceneInput:
+    scene: Scene
+    slot: Gap
+    stills: tuple[Path, ...]
+    text: tuple[OnScreenText, ...]
+
+
+def describe_scenes(
+    inputs: Sequence[SceneInput],
+    describer: Callable[[], Describer],
+    work: WorkDir,
+    key: str,
+    language: str,
+    batch_size: int,
+) -> list[Description]:
+    """Descriptions in scene order; stored per scene so a kill loses at most one batch."""
+    done: list[Description] = []
+    with progress("describe", len(inputs), unit="scenes") as bar:
+        for first in range(0, len(inputs), max(1, batch_size)):
+            batch = inputs[first : first + batch_size]
+            previous = tuple(d.text for d in done[-PREVIOUS_KEPT:] if d.text)
+            requests = [_request(item, previous, language) for item in batch]
+            results = _cached_batch(requests, describer, work, key)
+            done.extend(results)
+            bar.update(len(batch))
+    return done
+
+
+def _request(item: SceneInput, previous: tuple[str, ...], language: str) -> DescribeRequest:
+    times = item.scene.keyframe_times
+    return DescribeRequest(
+        scene=item.scene,
+        images=item.stills,
+        image_times=times,
+        word_budget=item.slot.word_budget,
+        language=language,
+        context=DescribeContext(previous=previous, on_screen_text=tuple(t.text for t in item.text)),
+    )
+
+
+def _cached_batch(
+    requests: list[DescribeRequest], describer: Callable[[], Describer], work: WorkDir, key: str
+) -> list[Description]:
+    folder = work.folder("describe", key)
+    names = [f"scene-{r.scene.index:05d}" for r in requests]
+    missing = [
+        r for r, n in zip(requests, names, strict=True) if not (folder / f"{n}.json").exists()
+    ]
+    fresh = {d.scene: d for d in _describe_fresh(missing, describer)} if missing else {}
+    return [
+        work.item("describe", key, name, Description, lambda r=r: fresh[r.scene.index])
+        for r, name in zip(requests, names, strict=True)
+    ]
+
+
+def _describe_fresh(
+    requests: list[DescribeRequest], describer: Callable[[], Describer]
+) -> list[Description]:
+    model = describer()
+    results = model.describe_many(requests)
+    return [_within_budget(model, r, d) for r, d in zip(requests, results, strict=True)]
+
+
+def _within_budget(model: Describer, request: DescribeRequest, result: Description) -> Description:
+    if count_words(result.text) <= request.word_budget:
+        return result
+    log.info(
+        "scene %d: %d words for a budget of %d, shortening",
+        result.scene,
+        count_words(result.text),
+        request.word_budget,
+    )
+    shorter = model.shorten(result.text, request.word_budget, request.language)
+    return Description(
+        scene=result.scene,
+        text=shorter,
+        language=result.language,
+        model=result.model,
+        prompt_version=result.prompt_version,
+        skip=not shorter,
+    )
