@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -21,7 +15,6 @@ from autodescribe.errors import ConfigError, DescriberError
 from autodescribe.prompts import load_template
 from autodescribe.types import Scene
 
-SERVER = Path(__file__).resolve().parents[1] / "servers" / "chat_server.py"
 ENV_VARS = (
     "AUTODESCRIBE_BASE_URL",
     "OPENAI_BASE_URL",
@@ -30,46 +23,6 @@ ENV_VARS = (
     "AUTODESCRIBE_MODEL",
 )
 
-
-class Server:
-    """A running chat_server.py process and its address."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), *args], stdout=subprocess.PIPE, text=True
-        )
-        assert self.process.stdout is not None
-        self.port = int(self.process.stdout.readline())
-        self.root = f"http://127.0.0.1:{self.port}"
-        self.url = self.root + "/v1"
-
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.root + "/stats", timeout=5) as response:
-            return json.load(response)
-
-    def reset(self) -> None:
-        request = urllib.request.Request(self.root + "/stats/reset", data=b"", method="POST")
-        urllib.request.urlopen(request, timeout=5).close()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def start_server() -> Iterator[Callable[..., Server]]:
-    """Start servers with given options, once per module; each test starts from zero stats."""
-    servers: dict[tuple[str, ...], Server] = {}
-
-    def start(*args: str) -> Server:
-        if args not in servers:
-            servers[args] = Server(*args)
-        servers[args].reset()
-        return servers[args]
-
-    yield start
-    for server in servers.values():
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

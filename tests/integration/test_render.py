@@ -247,6 +247,58 @@ def test_mkv_with_the_original_as_default(media: dict[str, object]) -> None:
         assert mix.metadata.get("language") == "eng"
 
 
+def test_mov_is_written_as_mp4_so_the_mark_survives(media: dict[str, object]) -> None:
+    rendered = _render(media, media["video"], "qt", suffix=".mov")  # type: ignore[arg-type]
+    with av.open(str(rendered.out)) as container:
+        mix = container.streams.audio[0]
+        assert mix.disposition & av.stream.Disposition.visual_impaired
+        assert _title(mix) == "English - Audio Description"
+
+
+def test_webm_gets_opus_and_a_warning_that_it_cannot_mark(
+    media: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    root: Path = media["root"]  # type: ignore[assignment]
+    source = root / "vp9.webm"
+    args = ["-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={DURATION}"]
+    args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={DURATION}"]
+    args += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-c:a", "libopus", str(source)]
+    run_ffmpeg(args, "making test media")
+    with caplog.at_level("WARNING", logger="autodescribe.stages.render"):
+        rendered = _render(media, probe(source), "vp9", suffix=".webm")
+    assert "cannot mark the described track" in caplog.text
+    with av.open(str(rendered.out)) as container:
+        mix, original = container.streams.audio
+        assert (mix.codec_context.name, original.codec_context.name) == ("opus", "opus")
+        assert mix.metadata.get("title") == "English - Audio Description"
+    assert _packets(rendered.out, "video") == _packets(source, "video")
+
+
+def test_late_audio_stays_in_sync_and_uncopyable_audio_is_encoded(
+    media: dict[str, object],
+) -> None:
+    """PCM audio starting 0.5 s after the picture, in MKV: MP4 cannot copy PCM."""
+    root: Path = media["root"]  # type: ignore[assignment]
+    source = root / "late.mkv"
+    args = ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={DURATION}"]
+    args += ["-itsoffset", "0.5", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]
+    args += ["-map", "0:v", "-map", "1:a", "-t", str(DURATION), "-c:v", "libx264"]
+    args += ["-preset", "ultrafast", "-c:a", "pcm_s16le", str(source)]
+    run_ffmpeg(args, "making test media")
+    rendered = _render(media, probe(source), "late")
+    mix, original = _track(rendered.out, 0), _track(rendered.out, 1)
+    assert abs(np.flatnonzero(np.abs(mix) > 0.01)[0] / SR - 0.5) < 0.002
+    assert _band_db(mix, 440, (0.6, 0.74)) - _band_db(mix, 440, (1.2, 1.8)) == pytest.approx(
+        10.0, abs=0.5
+    )
+    with av.open(str(rendered.out)) as container:
+        stream = container.streams.audio[1]
+        assert stream.codec_context.name == "aac"
+        start = float(stream.start_time * stream.time_base)
+    # The re-encoded original keeps its place: its first sound is still at 0.5 s.
+    assert abs(start + np.flatnonzero(np.abs(original) > 0.01)[0] / SR - 0.5) < 0.002
+
+
 def test_a_failed_render_leaves_no_file_behind(
     media: dict[str, object], described: Rendered
 ) -> None:

@@ -312,7 +312,9 @@ def test_generate_mixes_text_only_and_image_chats(
 def test_describer_comes_from_the_registry_and_frees_its_model(
     tiny_model: Path, requests: list[DescribeRequest]
 ) -> None:
-    instance = describers.create("transformers", model=str(tiny_model), max_new_tokens=4)
+    instance = describers.create(
+        "transformers", model=str(tiny_model), max_new_tokens=4, split_images=True
+    )
     assert isinstance(instance, TransformersDescriber)
     assert instance.model_id == str(tiny_model)
     assert not instance.loaded  # nothing heavy happens at construction
@@ -329,10 +331,9 @@ def test_describer_comes_from_the_registry_and_frees_its_model(
 
 
 def test_unknown_hub_model_offline_says_what_to_do(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, requests: list[DescribeRequest]
+    monkeypatch: pytest.MonkeyPatch, requests: list[DescribeRequest]
 ) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     instance = TransformersDescriber(model="autodescribe-tests/no-such-vlm", device="cpu")
 
     with pytest.raises(ModelNotAvailable) as caught:

@@ -148,6 +148,10 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     budget = BUDGET.search(last_user_text(messages))
     words = budget.group(1) if budget else "none"
     text = f"A person stands by a door. images={images} budget-words={words} model={model}"
+    if server.options.obey_budget and budget:
+        # behave like a model that follows the word budget: the first N words of a longer answer
+        answer = f"images={images} A woman in a red coat crosses the empty station hall."
+        text = " ".join(answer.split()[: int(budget.group(1))])
     with server.stats.lock:
         server.stats.requests.append(summarise(body, images))
     return {
@@ -241,6 +245,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key", default="", help="require this bearer token")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds spent on each chat")
     parser.add_argument("--models", default="test-vlm", help="comma-separated model ids")
+    parser.add_argument(
+        "--obey-budget", action="store_true", help="answer within the prompt's word budget"
+    )
     parser.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N chats")
     parser.add_argument(
         "--reasoning-model",

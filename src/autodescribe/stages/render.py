@@ -44,10 +44,12 @@ _MKV_AUDIO = frozenset(
 _COPYABLE_AUDIO: dict[str, frozenset[str]] = {
     ".mp4": _MP4_AUDIO,
     ".m4v": _MP4_AUDIO,
-    ".mov": _MP4_AUDIO | {"pcm_s16le", "pcm_s24le", "pcm_s16be", "pcm_s24be"},
+    ".mov": _MP4_AUDIO,
     ".mkv": _MKV_AUDIO,
     ".webm": frozenset({"opus", "vorbis"}),
 }
+# FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
+# in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
 _MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
 
 
@@ -108,11 +110,16 @@ def render_described(
     args += ["-i", video.path, *_mux_args(video, out_path, settings, language), str(tmp)]
     try:
         run_ffmpeg(args, "rendering", duration=video.duration, stdin=mix)
-        duration = _container_duration(tmp)
-        loudness = measure_loudness(tmp)
+        duration, marked = _inspect(tmp)
+        loudness = measure_loudness(tmp, duration=duration)
         move_atomic(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
+    if not marked:
+        log.warning(
+            "%s cannot mark the described track for the visually impaired; use .mp4 or .mkv",
+            out_path.suffix or "this container",
+        )
     if clipped[0]:
         log.warning(
             "the mix clipped on %d samples; lower the narration or the programme", clipped[0]
@@ -130,15 +137,15 @@ def render_described(
     )
 
 
-def measure_loudness(path: Path, audio_index: int = 0) -> Loudness:
+def measure_loudness(path: Path, audio_index: int = 0, duration: float | None = None) -> Loudness:
     """EBU R128 integrated loudness, true peak and range of one audio stream of `path`."""
     args = ["-i", str(path), "-map", f"0:a:{audio_index}", "-vn", "-sn", "-dn"]
     args += ["-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
-    stderr = run_ffmpeg(args, "measuring loudness")
+    stderr = run_ffmpeg(args, "loudness", duration=duration)
     summary = stderr[stderr.rfind("Summary:") :]
 
     def figure(label: str, unit: str) -> float | None:
-        match = re.search(rf"{label}:\s+(-?(?:inf|[\d.]+))\s+{unit}", summary)
+        match = re.search(rf"\b{label}:\s+(-?(?:inf|[\d.]+))\s+{unit}", summary)
         value = float(match.group(1)) if match else math.nan
         return value if math.isfinite(value) and value > -70.0 else None
 
@@ -358,7 +365,7 @@ def _mux_args(
         args += ["-disposition:a:1", "0" if described_default else "default"]
         args += _track_metadata(1, _original_title(original.language, original.title), None, suffix)
     if suffix in _MOV_FAMILY:
-        args += ["-movflags", "+faststart"]
+        args += ["-movflags", "+faststart", "-f", "mp4"]
     return args
 
 
@@ -381,10 +388,14 @@ def _original_title(tag: str | None, title: str | None) -> str:
     return title or "Original"
 
 
-def _container_duration(path: Path) -> float:
+def _inspect(path: Path) -> tuple[float, bool]:
+    """The rendered file's duration, and whether its first audio track kept its AD mark."""
     with av.open(str(path)) as container:
         if container.duration is None:
             raise MediaError(
                 f"the rendered file {path.name} has no duration", "check the ffmpeg output"
             )
-        return container.duration / 1e6
+        marked = bool(
+            container.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+        )
+        return container.duration / 1e6, marked

@@ -384,9 +384,9 @@ def _greedy_config(base: Any, max_new_tokens: int, pad_token_id: int | None) -> 
     config.max_new_tokens = max_new_tokens
     config.pad_token_id = pad_token_id
     config.do_sample = False
-    for name in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
-        if hasattr(config, name):
-            setattr(config, name, None)
+    # Neutral values rather than None: generate() fills None from the checkpoint's sampling
+    # settings and then warns that they are ignored.
+    config.update(temperature=1.0, top_p=1.0, top_k=50, typical_p=1.0, min_p=None)
     return config
 
 

@@ -1,0 +1,153 @@
+"""End to end: `autodescribe narrate` on generated media, checked the way a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from autodescribe.cli import app
+from autodescribe.formats.srt import read_srt
+from autodescribe.formats.webvtt import read_vtt
+from autodescribe.media.audio import read_wav
+from autodescribe.samples import SampleTruth
+
+runner = CliRunner()
+PADDING = 0.15
+
+
+def narrate(video: Path, out: Path, *args: str) -> list[Path]:
+    result = runner.invoke(app, ["narrate", str(video), "-o", str(out), *args])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return [Path(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def narrated(sample: SampleTruth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("narrated")
+    narrate(Path(sample.path), out)
+    return out
+
+
+def test_deliverables_are_written(narrated: Path) -> None:
+    names = sorted(p.name for p in narrated.iterdir() if not p.name.startswith("."))
+    assert names == [
+        "sample.ad.srt",
+        "sample.ad.vtt",
+        "sample.ad.wav",
+        "sample.described.mp4",
+        "sample.script.json",
+    ]
+
+
+def test_script_json_has_timed_cues(narrated: Path, sample: SampleTruth) -> None:
+    script = json.loads((narrated / "sample.script.json").read_text())
+    assert {"version", "video", "language", "cues"} <= script.keys()
+    assert script["video"] == "sample.mp4" and script["language"] == "en"
+    assert script["cues"], "the sample has silent stretches long enough to describe"
+    for cue in script["cues"]:
+        assert 0 <= cue["start"] < cue["end"] <= sample.duration
+        assert cue["text"].strip()
+    # the on-screen caption is read out in the scene that shows it
+    assert any("EXIT 12" in c["text"] for c in script["cues"] if 4.0 <= c["start"] < 8.0)
+
+
+def test_no_narration_over_dialogue(narrated: Path, sample: SampleTruth) -> None:
+    stem, rate = read_wav(narrated / "sample.ad.wav")
+    level = np.abs(stem).max(axis=1)
+    assert level.max() > 0.05, "the stem holds narration"
+    for span in sample.speech_spans:
+        lo, hi = int((span.start - PADDING) * rate), int((span.end + PADDING) * rate)
+        assert level[max(0, lo) : hi].max() < 1e-3, f"narration inside dialogue at {span}"
+
+
+def test_described_video_tracks(narrated: Path, sample: SampleTruth) -> None:
+    with av.open(str(narrated / "sample.described.mp4")) as out, av.open(sample.path) as src:
+        assert len(out.streams.video) == 1 and len(out.streams.audio) == 2
+        assert out.streams.video[0].codec_context.name == src.streams.video[0].codec_context.name
+        described, original = out.streams.audio
+        assert "visual_impaired" in described.disposition.name.lower().split("|") or (
+            described.disposition & av.stream.Disposition.visual_impaired
+        )
+        assert described.disposition & av.stream.Disposition.default
+        assert not original.disposition & av.stream.Disposition.visual_impaired
+        # MP4 keeps a track title as its name ("name" udta box and handler name)
+        title = described.metadata.get("title") or described.metadata.get("name")
+        assert title == "English - Audio Description"
+        assert described.metadata.get("language") == "eng"
+        duration = float(out.duration / av.time_base)
+    assert abs(duration - sample.duration) <= 1 / sample.fps + 0.03
+
+
+def test_vtt_and_srt_agree_with_script(narrated: Path) -> None:
+    script = json.loads((narrated / "sample.script.json").read_text())
+    expected = [(round(c["start"], 3), round(c["end"], 3), c["text"]) for c in script["cues"]]
+    for cues in (read_vtt(narrated / "sample.ad.vtt"), read_srt(narrated / "sample.ad.srt")):
+        assert [(round(c.start, 3), round(c.end, 3), c.text) for c in cues] == expected
+
+
+def test_rerun_reuses_every_stage(sample: SampleTruth, tmp_path: Path, start_server) -> None:  # noqa: ANN001
+    server = start_server("--obey-budget")
+    video = tmp_path / "film.mp4"
+    shutil.copy(sample.path, video)
+    args = ["--describer", "openai", "--base-url", server.url]
+
+    def describe_requests() -> int:  # requests with frames; shortening requests carry none
+        return sum(1 for r in server.stats()["requests"] if r["images"] > 0)
+
+    narrate(video, tmp_path, *args)
+    first, calls = describe_requests(), server.stats()["chat_requests"]
+    assert first >= 2
+    script = json.loads((tmp_path / "film.script.json").read_text())
+    assert any("images=3" in c["text"] for c in script["cues"]), "descriptions came from the server"
+    narrate(video, tmp_path, *args)
+    assert server.stats()["chat_requests"] == calls, "a rerun must not call the describer again"
+    narrate(video, tmp_path, *args, "--voice", "espeak-ng")
+    assert describe_requests() == first, "a new voice re-speaks without describing"
+    narrate(video, tmp_path, *args, "--force")
+    assert describe_requests() == 2 * first
+
+
+def test_video_without_audio(sample_no_audio: SampleTruth, tmp_path: Path) -> None:
+    narrate(Path(sample_no_audio.path), tmp_path)
+    with av.open(str(tmp_path / "silent film.described.mp4")) as out:
+        assert len(out.streams.audio) == 1
+        assert out.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "noise", "truncated", "audio-only"])
+def test_bad_input_is_one_clear_line(kind: str, sample: SampleTruth, tmp_path: Path) -> None:
+    from autodescribe.samples import make_audio_only, make_corrupt
+
+    video = tmp_path / "bad.mp4"
+    if kind == "empty":
+        video.write_bytes(b"")
+    elif kind == "noise":
+        make_corrupt(video, "noise")
+    elif kind == "truncated":
+        make_corrupt(video, "truncated", source=sample.path)
+    elif kind == "audio-only":
+        video = tmp_path / "bad.m4a"
+        make_audio_only(video)
+    result = runner.invoke(app, ["narrate", str(video), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and video.name in lines[0]
+    assert "Traceback" not in result.output
+    out = tmp_path / "out"
+    assert not out.exists() or not any(
+        p.name.endswith((".mp4", ".wav", ".json")) for p in out.iterdir()
+    )
+
+
+def test_unknown_describer_lists_choices(sample: SampleTruth, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["narrate", sample.path, "-o", str(tmp_path), "--describer", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "basic" in result.stderr and "openai" in result.stderr
