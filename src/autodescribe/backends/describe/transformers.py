@@ -110,7 +110,7 @@ class TransformersDescriber(ChatDescriber):
         self._model = (model if placement else model.to(self.device)).eval()
         self._processor = processor
         _prepare_tokenizer(processor.tokenizer)
-        image_processor = getattr(processor, "image_processor", None)
+        image_processor: Any = getattr(processor, "image_processor", None)
         if hasattr(image_processor, "do_image_splitting"):
             image_processor.do_image_splitting = self.split_images
         logger.info(
