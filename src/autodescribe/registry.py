@@ -63,5 +63,5 @@ class Registry(Generic[T]):
         if self._entry_points_read:
             return
         self._entry_points_read = True
-        for ep in entry_points(group=f"autodescribe.{self.kind}s"):
+        for ep in entry_points(group=f"autodescribe.{self.kind.replace(' ', '_')}s"):
             self._targets.setdefault(ep.name, ep.value)
