@@ -9,13 +9,20 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from autodescribe.languages import language_name
-
 
 @dataclass(frozen=True)
 class Template:
     version: str
     sections: dict[str, str]
+
+    def fields(self, section: str) -> dict[str, str]:
+        """A section written as `key: text` lines, in file order.
+
+        The context labels live in the template, not the code, so rewording one
+        is a template change that bumps the version.
+        """
+        pairs = (line.partition(":") for line in self.sections[section].splitlines())
+        return {key.strip(): text.strip() for key, sep, text in pairs if sep and key.strip()}
 
 
 @cache

@@ -35,9 +35,17 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class DescribeContext:
-    previous: tuple[str, ...] = ()
-    on_screen_text: tuple[str, ...] = ()
-    dialogue: tuple[str, ...] = ()
+    """What a describer knows beyond the frames, so scenes read as one story.
+
+    Every field is bounded by whoever fills it (`autodescribe.context`), so the
+    prompt does not grow with the length of the video.
+    """
+
+    previous: tuple[str, ...] = ()  # the last few descriptions, verbatim, oldest first
+    on_screen_text: tuple[str, ...] = ()  # text read in this scene
+    dialogue: tuple[str, ...] = ()  # lines spoken around the pause
+    synopsis: str = ""  # everything before `previous`, condensed
+    characters: tuple[tuple[str, str | None], ...] = ()  # (descriptor, name once known)
 
 
 @dataclass(frozen=True)
@@ -78,16 +86,22 @@ def clean_answer(text: str) -> str:
 
 
 def build_conversation(request: DescribeRequest, max_images: int) -> Conversation:
-    """The chat for one scene: system rules, then frames, then the request with its context."""
+    """The chat for one scene: system rules, then frames, then the request with its context.
+
+    Context parts go in one labelled line each, in the template's order (oldest
+    facts first, the scene's own text last); empty parts are left out.
+    """
     template = load_template("describe")
-    context_lines = []
-    if request.context.previous:
-        context_lines.append("Previous descriptions: " + " ".join(request.context.previous))
-    if request.context.dialogue:
-        context_lines.append("Dialogue nearby: " + " ".join(request.context.dialogue))
-    if request.context.on_screen_text:
-        context_lines.append("On-screen text: " + " | ".join(request.context.on_screen_text))
-    context = "".join(line + "\n" for line in context_lines)
+    ctx = request.context
+    parts = {
+        "synopsis": ctx.synopsis.strip(),
+        "characters": "; ".join(f"{n} ({d})" if n else d for d, n in ctx.characters),
+        "previous": " ".join(ctx.previous),
+        "dialogue": " ".join(f'"{line}"' for line in ctx.dialogue),
+        "on_screen_text": " | ".join(ctx.on_screen_text),
+    }
+    labels = template.fields("context")
+    context = "".join(labels[k].format(value=v) + "\n" for k, v in parts.items() if v)
     lang = "" if request.language == "en" else f", written in {language_name(request.language)}"
     values = {
         "word_budget": request.word_budget,
@@ -95,6 +109,7 @@ def build_conversation(request: DescribeRequest, max_images: int) -> Conversatio
         "duration": request.scene.duration,
         "start": timestamp(request.scene.start),
         "language_clause": lang,
+        "skip_clause": " " + template.sections["skip"] if ctx.previous else "",
     }
     images = [load_image(p) for p in _spread(request.images, max_images)]
     content: list[dict[str, Any]] = [{"type": "image", "image": im} for im in images]
