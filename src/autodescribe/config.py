@@ -38,6 +38,25 @@ class SpeechSettings(_Section):
     min_silence_ms: int = 300
 
 
+class TranscribeSettings(_Section):
+    """How the dialogue is transcribed (a section of the narrate settings)."""
+
+    enabled: bool = True
+    model: str | None = Field(
+        default=None, description="whisper size, Hugging Face id or folder; None = chosen by device"
+    )
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = Field(
+        default="auto", description="CTranslate2 type; auto = int8 CPU, float16 GPU"
+    )
+    beam_size: int = Field(
+        default=1, ge=1, description="1 avoids invented sentences after speech ends"
+    )
+    language: str | None = Field(
+        default=None, description="programme language; None = the audio stream's tag, else detected"
+    )
+
+
 class GapSettings(_Section):
     min_gap: float = Field(1.2, gt=0, description="shortest gap that can hold a description")
     words_per_second: float = Field(2.7, gt=0)
@@ -78,6 +97,7 @@ class NarrateSettings(BaseModel):
     shots: ShotSettings = ShotSettings()
     scenes: SceneSettings = SceneSettings()
     speech: SpeechSettings = SpeechSettings()
+    transcribe: TranscribeSettings = TranscribeSettings()
     gaps: GapSettings = GapSettings()
     describe: DescribeSettings = DescribeSettings()
     voice: VoiceSettings = VoiceSettings()

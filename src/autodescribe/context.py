@@ -1,18 +1,12 @@
 """Context across scenes: what each describe request knows about the story so far.
 
-A human describer remembers who is who and what already happened. A model sees
-one scene at a time, so every request carries, with a size that does not grow
-with the length of the video:
+A model sees one scene at a time; a describer needs to know who is who and what
+happened. So each request carries, at a size that does not grow with the video:
+the last few descriptions verbatim, a synopsis of everything before them (made
+without a model call), a character sheet (descriptor -> name once the film gives
+it), and the dialogue and on-screen text around the pause (from the caller).
 
-- the last few descriptions verbatim;
-- a synopsis of everything before them, condensed without a model call;
-- a character sheet (descriptor -> name once the film gives it);
-- the dialogue around the pause and the scene's on-screen text (from the caller).
-
-Everything here is deterministic and pure except `SceneContextBuilder`, which
-holds the running state and is advanced with `add`. The heuristics are for
-English descriptions; in other languages the character sheet stays empty and
-the synopsis still works (its word filters only miss fewer function words).
+All deterministic; only `SceneContextBuilder` holds state. English heuristics.
 """
 
 from __future__ import annotations
@@ -34,6 +28,7 @@ MAX_CHARACTERS = 12
 MAX_DIALOGUE_LINES = 6
 MAX_TEXT_LINES = 6
 MAX_LINE_WORDS = 30
+PENDING_SCENES = 64
 
 # Words that carry no story: left out when comparing sentences or descriptors.
 _FUNCTION_WORDS = frozenset(
@@ -91,15 +86,15 @@ _BEFORE_PLACES = frozenset("in at from to into near of on across through the".sp
 
 def content_words(text: str) -> frozenset[str]:
     """The lower-case words of `text` that carry meaning (no articles, pronouns...)."""
-    words = (w.lower() for w in re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", text))
-    return frozenset(w for w in words if len(w) > 2 and w not in _FUNCTION_WORDS)
+    return frozenset(w for w in _words_of(text) if len(w) > 2 and w not in _FUNCTION_WORDS)
+
+
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(t.lower() for t in _WORD.findall(text) if t[0].isalpha())
 
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
-
-
-# -- synopsis -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -146,14 +141,11 @@ def fold(synopsis: Synopsis, description: str, max_words: int = SYNOPSIS_WORDS) 
 
 def _pin_within(sentences: list[str], limit: int) -> list[str]:
     """The leading sentences that fit in `limit` words (the first one cut to fit)."""
-    kept: list[str] = []
-    used = 0
-    for sentence in sentences:
-        words = sentence.split()
-        if kept and used + len(words) > limit:
+    kept = [" ".join(s.split()[:limit]) for s in sentences[:1]]
+    for sentence in sentences[1:]:
+        if sum(len(k.split()) for k in kept) + len(sentence.split()) > limit:
             break
-        kept.append(" ".join(words[:limit]))
-        used += min(len(words), limit)
+        kept.append(sentence)
     return kept
 
 
@@ -174,9 +166,6 @@ def _least_informative(sentences: Sequence[str], pinned: int) -> int:
     return min(range(pinned, len(sentences)), key=rank)
 
 
-# -- characters -----------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Character:
     """One person: the descriptor they were first given, and their name once the film says it."""
@@ -191,7 +180,6 @@ class Character:
 
 @dataclass(frozen=True)
 class Mention:
-    determiner: str
     descriptor: str
     kind: str
     words: frozenset[str]
@@ -224,11 +212,9 @@ def find_mentions(text: str) -> list[Mention]:
         head = match.group("head").lower()
         tail = _tail(text[match.end() : match.end() + 80])
         phrase = [*mods, head, *tail]
-        article = "an" if _starts_with_vowel_sound(phrase[0]) else "a"
         mentions.append(
             Mention(
-                determiner=match.group("det").lower(),
-                descriptor=" ".join([article, *phrase]),
+                descriptor=" ".join([_article(phrase[0]), *phrase]),
                 kind=_ALIASES.get(head, head),
                 words=frozenset(w for w in (*mods, *tail) if w not in _FUNCTION_WORDS),
             )
@@ -237,22 +223,25 @@ def find_mentions(text: str) -> list[Mention]:
 
 
 def _tail(rest: str) -> list[str]:
-    if not rest[:1].isspace():  # "the woman's bag": a possessive, no phrase follows
+    """ "in a red coat" after a person noun, with "the" made "a"; none after "the woman's"."""
+    if not rest[:1].isspace() and not rest.startswith(","):
         return []
-    tokens = [t.lower() for t in _WORD.findall(rest)]
+    tokens = [t.lower() for t in _WORD.findall(rest[:80])]
+    tokens = tokens[1:] if tokens[:1] == [","] else tokens
     if not tokens or tokens[0] not in _TAIL_WORDS:
         return []
     end = 0
     for i, token in enumerate(tokens[1:6], start=1):
         if not token[0].isalpha():
             break
-        if token in _ATTIRE:
-            end = i
-    return tokens[: end + 1] if end else []
+        end = i if token in _ATTIRE else end
+    tail = tokens[: end + 1] if end else []
+    return [_article(tail[i + 1]) if t == "the" else t for i, t in enumerate(tail)]
 
 
-def _starts_with_vowel_sound(word: str) -> bool:
-    return word[0] in "aeiou" and not word.startswith(("uni", "use", "eu", "one"))
+def _article(word: str) -> str:
+    vowel = word[0] in "aeiou" and not word.startswith(("uni", "use", "eu", "one"))
+    return "an" if vowel else "a"
 
 
 def learn(
@@ -274,38 +263,40 @@ def learn(
     people = list(sheet.characters)
     present: set[int] = set()
     for mention in find_mentions(text):
-        index = _match(people, mention)
+        index = _match(people, mention, len(sheet.characters))
         if index is None:
             if not mention.words and any(p.kind == mention.kind for p in people):
                 continue  # "a man" beside other men: too vague to be someone new
-            people.append(Character(mention.descriptor, mention.kind, mention.words, None, scene))
+            people.append(
+                Character(mention.descriptor, mention.kind, mention.words, None, scene, scene)
+            )
             index = len(people) - 1
         elif not people[index].words and mention.words:
             people[index] = replace(
                 people[index], descriptor=mention.descriptor, words=mention.words
             )
         present.add(index)
-    present |= {i for i, p in enumerate(people) if p.name and _name_words(p.name) & _words_of(text)}
+    said = set(_WORD.findall(text))  # names as written: "Rose", not "rose from her chair"
+    present |= {i for i, p in enumerate(people) if p.name and said & set(p.name.split())}
     people = [replace(p, last_seen=scene) if i in present else p for i, p in enumerate(people)]
     people = _attach_name(people, present, heard)
     return CharacterSheet(characters=tuple(_within_limit(people, limit)))
 
 
-def _match(people: Sequence[Character], mention: Mention) -> int | None:
+def _match(people: Sequence[Character], mention: Mention, known: int) -> int | None:
     same = [i for i, p in enumerate(people) if p.kind == mention.kind]
     if not same:
         return None
-    if not mention.words:
-        if mention.determiner == "another":
-            return None
-        return max(same, key=lambda i: (people[i].last_seen, i))  # "the woman": the latest one
+    if not mention.words:  # "the woman": the one seen last, before any this text introduced
+        earlier = [i for i in same if i < known] or same
+        return max(earlier, key=lambda i: (people[i].last_seen, i))
     scored = [
         (len(mention.words & people[i].words) / min(len(mention.words), len(people[i].words)), i)
         for i in same
         if people[i].words
     ]
     best = max(scored, default=(0.0, -1))
-    if best[0] >= 0.5:
+    if best[0] > 0.5:  # most of the shorter descriptor: "the woman in the coat"
         return best[1]
     if len(same) == 1 and not people[same[0]].words:
         return same[0]
@@ -340,10 +331,6 @@ def _name_words(name: str) -> frozenset[str]:
     return frozenset(w for w in _words_of(name) if w not in _TITLES)
 
 
-def _words_of(text: str) -> frozenset[str]:
-    return frozenset(t.lower() for t in _WORD.findall(text) if t[0].isalpha())
-
-
 def names_in_line(line: str, on_screen: bool = False) -> list[str]:
     """Capitalised names in a line of dialogue or on-screen text, conservatively.
 
@@ -370,7 +357,9 @@ def names_in_line(line: str, on_screen: bool = False) -> list[str]:
             i += 1
             continue
         start, run = i, []
-        while i < len(tokens) and (_capitalised(tokens[i]) or _title_dot(tokens, i, run)):
+        while i < len(tokens) and (
+            _capitalised(tokens[i]) or (tokens[i] == "." and run and run[-1].lower() in _TITLES)
+        ):
             if tokens[i] != ".":
                 run.append(tokens[i])
             i += 1
@@ -387,12 +376,8 @@ def _capitalised(token: str) -> bool:
     return len(token) > 1 and token[0].isupper() and not token.isupper()
 
 
-def _title_dot(tokens: Sequence[str], i: int, run: Sequence[str]) -> bool:
-    return tokens[i] == "." and bool(run) and run[-1].lower() in _TITLES
-
-
 def _name_from_run(run: list[str], before: str, after: str) -> str | None:
-    while run and _key(run[0]) in _NOT_NAMES:
+    while run and re.sub(r"['’]s$", "", run[0].lower()) in _NOT_NAMES:
         run, before = run[1:], run[0]
     if not run or all(w.lower() in _TITLES for w in run):
         return None
@@ -404,18 +389,11 @@ def _name_from_run(run: list[str], before: str, after: str) -> str | None:
     return " ".join(run)
 
 
-def _key(word: str) -> str:
-    return re.sub(r"['’]s$", "", word.lower())
-
-
 def names_heard(dialogue: Iterable[str], on_screen_text: Iterable[str]) -> tuple[str, ...]:
     """Distinct names in the scene's dialogue and on-screen text, first occurrence first."""
     found = [n for line in dialogue for n in names_in_line(line)]
     found += [n for line in on_screen_text for n in names_in_line(line, on_screen=True)]
     return tuple(dict.fromkeys(found))
-
-
-# -- per-scene context ----------------------------------------------------------
 
 
 def dialogue_around(
@@ -482,14 +460,10 @@ class SceneContextBuilder:
         keep: int = KEEP_PREVIOUS,
         synopsis_words: int = SYNOPSIS_WORDS,
         max_characters: int = MAX_CHARACTERS,
-        max_dialogue_lines: int = MAX_DIALOGUE_LINES,
-        max_text_lines: int = MAX_TEXT_LINES,
     ) -> None:
         self.keep = keep
         self.synopsis_words = synopsis_words
         self.max_characters = max_characters
-        self.max_dialogue_lines = max_dialogue_lines
-        self.max_text_lines = max_text_lines
         self.window: deque[str] = deque()
         self.synopsis = Synopsis()
         self.sheet = CharacterSheet()
@@ -501,11 +475,10 @@ class SceneContextBuilder:
         """The context for one scene; remembers the names heard or read in it for `add`."""
         from autodescribe.backends.describe.base import DescribeContext  # base imports is_skip
 
-        text = tuple(dict.fromkeys(_clip(t) for t in on_screen_text if t.strip()))
-        text = text[: self.max_text_lines]
-        lines = tuple(_clip(line) for line in dialogue if line.strip())[: self.max_dialogue_lines]
+        text = tuple(dict.fromkeys(_clip(t) for t in on_screen_text if t.strip()))[:MAX_TEXT_LINES]
+        lines = tuple(_clip(line) for line in dialogue if line.strip())[:MAX_DIALOGUE_LINES]
         self._heard[scene_index] = names_heard(lines, text)
-        while len(self._heard) > 4 * max(self.keep, 16):  # requests never added: forget the oldest
+        while len(self._heard) > PENDING_SCENES:  # requested but never added: forget the oldest
             del self._heard[min(self._heard)]
         return DescribeContext(
             previous=tuple(self.window),

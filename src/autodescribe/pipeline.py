@@ -1,7 +1,7 @@
 """The narrate pipeline: run each stage through the work folder's cache, then deliver.
 
-probe -> frames (shots + stills) -> scenes -> speech -> gaps -> on-screen text
--> describe -> voice + fit -> render -> export. Each stage's key hashes its
+probe -> frames (shots + stills) -> scenes -> speech -> transcript -> gaps
+-> on-screen text -> describe -> voice + fit -> render -> export. Each stage's key hashes its
 settings and the keys of the stages it reads.
 """
 
@@ -17,9 +17,11 @@ from autodescribe.backends.describe import Describer, describers
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.cache import WorkDir, file_fingerprint, stable_hash
 from autodescribe.config import DescribeSettings, NarrateJob, NarrateSettings
+from autodescribe.context import SceneContextBuilder
 from autodescribe.languages import check_language
 from autodescribe.lazy import Lazy
 from autodescribe.media.probe import probe
+from autodescribe.prompts import load_template
 from autodescribe.stages.deliver import Deliverables, deliver
 from autodescribe.stages.describe import SceneInput, describe_scenes
 from autodescribe.stages.gaps import find_gaps, plan_slots
@@ -27,8 +29,9 @@ from autodescribe.stages.scenes import build_scenes
 from autodescribe.stages.shots import FramePass, analyse_frames
 from autodescribe.stages.speech import SpeechAnalysis, detect_speech
 from autodescribe.stages.text import read_scene_text
+from autodescribe.stages.transcribe import transcribe_speech
 from autodescribe.stages.voice import speak_descriptions
-from autodescribe.types import Cue, Description, OnScreenText, Scene, Script, VideoInfo
+from autodescribe.types import Cue, OnScreenText, Scene, Script, SpeechSpan, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,13 @@ def narrate(job: NarrateJob) -> NarrateResult:
         "speech", speech_key, SpeechAnalysis, lambda: detect_speech(info, settings.speech)
     )
     slots = plan_slots(scenes, find_gaps(speech.spans, info.duration, settings.gaps), settings.gaps)
+    transcript_key = stable_hash("transcribe", speech_key, settings.transcribe)
+    dialogue = work.stage(
+        "transcribe",
+        transcript_key,
+        list[SpeechSpan],
+        lambda: transcribe_speech(info, speech.spans, settings.transcribe),
+    )
     text_key = stable_hash("text", frames_key, settings.scenes)
     stills = {s.time: s.path for s in frames.stills}
     texts = work.stage(
@@ -111,16 +121,18 @@ def narrate(job: NarrateJob) -> NarrateResult:
     result = NarrateResult(info=info, scenes=scenes)
     try:
         for language in languages:
-            cues, descriptions = _narrate_language(
+            cues, characters = _narrate_language(
                 language,
                 inputs,
                 describer,
                 work,
-                (text_key, speech_key),
+                (text_key, transcript_key),
                 settings,
-                speech.dialogue_rms_db,
+                speech,
+                dialogue,
             )
             script = _script(info, language, cues, settings, job)
+            script.characters = characters
             suffix = f".{language}" if len(languages) > 1 else ""
             result.outputs[language] = deliver(
                 info, script, job.out_dir, job.video.stem + suffix, settings, work
@@ -138,27 +150,32 @@ def _narrate_language(
     work: WorkDir,
     upstream: tuple[str, str],
     settings: NarrateSettings,
-    dialogue_db: float,
-) -> tuple[list[Cue], list[Description]]:
-    describe_settings = settings.describe.model_copy(
-        update={"api_key": None}
-    )  # keys never in a cache key
-    describe_key = stable_hash("describe", upstream, settings.gaps, describe_settings, language)
+    speech: SpeechAnalysis,
+    dialogue: list[SpeechSpan],
+) -> tuple[list[Cue], dict[str, str]]:
+    # keys never go into a cache key
+    describe_settings = settings.describe.model_copy(update={"api_key": None})
+    version = load_template("describe").version
+    describe_key = stable_hash(
+        "describe", upstream, settings.gaps, describe_settings, language, version
+    )
     batch = 8 if describers.load(settings.describe.describer).capabilities.batching else 1
-    descriptions = describe_scenes(inputs, describer, work, describe_key, language, batch)
+    context = SceneContextBuilder()
+    descriptions = describe_scenes(
+        inputs, describer, work, describe_key, language, batch, dialogue, context
+    )
     slots = {item.scene.index: item.slot for item in inputs}
     items = [(d, slots[d.scene]) for d in descriptions if d.text and not d.skip]
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
-    voice_key = stable_hash(
-        "voice", describe_key, settings.voice, settings.fit, round(dialogue_db, 1)
-    )
+    level = speech.dialogue_rms_db
+    voice_key = stable_hash("voice", describe_key, settings.voice, settings.fit, round(level, 1))
     try:
         cues = speak_descriptions(
-            items, voice, describer, work, voice_key, (settings.voice, settings.fit, dialogue_db)
+            items, voice, describer, work, voice_key, (settings.voice, settings.fit, level)
         )
     finally:
         voice.close()
-    return cues, descriptions
+    return cues, context.sheet.names()
 
 
 def _script(

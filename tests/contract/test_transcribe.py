@@ -1,9 +1,10 @@
 """Transcription must put each spoken line's words into the speech span it was said in.
 
 The clip is generated with known lines (piper, noise off) at known times:
-three lines close together, which whisper hears in one window, and one line
-after a long pause, which gets a window of its own. Spans come from silero,
-as in the narrate pipeline; text from the bundled whisper tiny.en.
+three lines close together, which whisper hears as one stretch of audio, and
+one line after a long pause, packed into the same window after a short
+silence. Spans come from silero, as in the narrate pipeline; text from the
+bundled whisper tiny.en.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from autodescribe.backends.speech.whisper import (
     BUNDLED_MODEL,
     WhisperTranscriber,
     bundled_model_path,
-    group_spans,
+    pack_spans,
 )
 from autodescribe.config import SpeechSettings
 from autodescribe.errors import ConfigError
@@ -28,7 +29,6 @@ from autodescribe.samples import SampleTruth, make_sample_video
 from autodescribe.stages.speech import detect_speech
 from autodescribe.stages.transcribe import (
     TranscribeSettings,
-    dialogue_around,
     stream_language,
     transcribe_speech,
 )
@@ -103,14 +103,33 @@ def test_span_times_and_order_are_kept(
     assert all(s.text is None for s in spans)  # the input is not changed
 
 
-def test_nearby_lines_share_a_window_and_the_pause_is_skipped(
+def test_lines_are_packed_into_one_window_without_the_pause(
     clip: SampleTruth, spans: list[SpeechSpan]
 ) -> None:
-    groups = group_spans(spans, clip.duration)
-    assert [g.members for g in groups] == [(0, 1, 2), (3,)]
-    assert all(g.end - g.start <= 30.0 for g in groups)
-    decoded = sum(g.end - g.start for g in groups)
-    assert decoded < clip.duration - 3.0  # the silence between lines 3 and 4 is not decoded
+    windows = pack_spans(spans, clip.duration)
+    assert len(windows) == 1
+    # The three close lines share a stretch of audio; the fourth is apart.
+    assert [piece.members for piece in windows[0].pieces] == [(0, 1, 2), (3,)]
+    assert windows[0].seconds < clip.duration - 3.0  # the pause before line 4 is not decoded
+
+
+def test_windows_hold_at_most_30_seconds() -> None:
+    lines = [SpeechSpan(10.0 * k, 10.0 * k + 4.0) for k in range(20)]
+    windows = pack_spans(lines, 200.0)
+    assert all(w.seconds <= 30.0 for w in windows)
+    assert len(windows) == 4  # 20 stretches of 4.4 s, six to a window with the silences
+    members = [i for w in windows for piece in w.pieces for i in piece.members]
+    assert members == list(range(20))
+    # Long dialogue with short pauses is cut between lines, not mid-word.
+    talk = [SpeechSpan(2.0 * k, 2.0 * k + 1.5) for k in range(30)]
+    windows = pack_spans(talk, 60.0)
+    assert [[p.members for p in w.pieces] for w in windows] == [
+        [tuple(range(15))],
+        [tuple(range(15, 30))],
+    ]
+    assert all(w.seconds <= 30.0 for w in windows)
+    # Only a single span longer than a window makes a longer one.
+    assert [w.seconds for w in pack_spans([SpeechSpan(1.0, 50.0)], 60.0)] == pytest.approx([49.4])
 
 
 def test_spans_in_any_order_come_back_in_that_order(
@@ -186,61 +205,3 @@ def test_the_audio_stream_tag_names_the_language() -> None:
     assert stream_language(tagged("de")) == "de"
     assert stream_language(tagged(None)) is None
     assert stream_language(tagged("qaa")) is None
-
-
-# dialogue_around, on hand-made spans: a gap from 7.5 to 11.8 s.
-AROUND = [
-    SpeechSpan(0.0, 2.0, "One two three."),
-    SpeechSpan(5.0, 7.0, "Four  five. "),
-    SpeechSpan(9.0, 9.5, None),  # detected, not transcribed
-    SpeechSpan(10.0, 10.5, ""),  # transcribed, nothing heard
-    SpeechSpan(12.0, 14.0, "Six seven eight nine."),
-    SpeechSpan(30.0, 31.0, "Far away line."),
-    SpeechSpan(40.0, 41.0, "Too far."),
-]
-
-
-def test_dialogue_around_gives_the_lines_either_side_in_time_order() -> None:
-    assert dialogue_around(AROUND, 7.5, 11.8) == (
-        "One two three.",
-        "Four five.",
-        "Six seven eight nine.",
-        "Far away line.",
-    )
-
-
-def test_dialogue_around_keeps_to_the_window() -> None:
-    assert dialogue_around(AROUND, 7.5, 11.8, window=10.0) == (
-        "One two three.",
-        "Four five.",
-        "Six seven eight nine.",
-    )
-    assert dialogue_around(AROUND, 7.5, 11.8, window=0.3) == ("Six seven eight nine.",)
-
-
-def test_dialogue_around_takes_the_nearest_lines_within_the_word_limit() -> None:
-    assert dialogue_around(AROUND, 7.5, 11.8, max_words=6) == (
-        "Four five.",
-        "Six seven eight nine.",
-    )
-    # The line that overflows keeps the words nearest the gap.
-    assert dialogue_around(AROUND, 7.5, 11.8, max_words=5) == ("…five.", "Six seven eight nine.")
-    assert dialogue_around(AROUND, 7.5, 11.8, max_words=2) == ("Six seven…",)
-    assert dialogue_around(AROUND, 2.5, 4.8, max_words=4) == ("…two three.", "Four five.")
-    assert dialogue_around(AROUND, 7.5, 11.8, max_words=0) == ()
-
-
-def test_dialogue_around_prefers_what_was_just_said_on_a_tie() -> None:
-    spans = [SpeechSpan(2.0, 4.0, "Before line."), SpeechSpan(6.0, 8.0, "After line.")]
-    assert dialogue_around(spans, 4.0, 6.0, max_words=2) == ("Before line.",)
-    assert dialogue_around(spans, 4.0, 6.0, max_words=3) == ("Before line.", "After…")
-
-
-def test_dialogue_around_includes_speech_overlapping_the_range() -> None:
-    assert dialogue_around(AROUND, 4.0, 6.0, window=0.0) == ("Four five.",)
-    assert dialogue_around([], 0.0, 1.0) == ()
-
-
-def test_dialogue_around_rejects_a_backwards_range() -> None:
-    with pytest.raises(ConfigError):
-        dialogue_around(AROUND, 5.0, 4.0)

@@ -105,6 +105,9 @@ def test_rerun_reuses_every_stage(sample: SampleTruth, tmp_path: Path, start_ser
     assert first >= 2
     script = json.loads((tmp_path / "film.script.json").read_text())
     assert any("images=3" in c["text"] for c in script["cues"]), "descriptions came from the server"
+    prompts = [r["prompt"] for r in server.stats()["requests"] if r["images"] > 0]
+    assert any("keys" in p.lower() for p in prompts), "the transcribed dialogue reaches the prompt"
+    assert any("EXIT 12" in p for p in prompts), "on-screen text reaches the prompt"
     narrate(video, tmp_path, *args)
     assert server.stats()["chat_requests"] == calls, "a rerun must not call the describer again"
     narrate(video, tmp_path, *args, "--voice", "espeak-ng")

@@ -132,6 +132,7 @@ def summarise(body: dict[str, Any], images: int) -> dict[str, Any]:
         "max_completion_tokens": body.get("max_completion_tokens"),
         "system_is_string": bool(system) and isinstance(system[0]["content"], str),
         "roles": [m.get("role") for m in messages],
+        "prompt": last_user_text(messages),
     }
 
 

@@ -1,8 +1,9 @@
 """Describe: one request per scene that has a slot, batched, each result stored as it lands.
 
-Requests carry the slot's word budget, the scene's on-screen text and the
-last descriptions. An answer over budget gets one shortening round with the
-same model before the fit stage decides.
+Requests carry the slot's word budget, the scene's on-screen text, the
+dialogue around the pause and the running context (last descriptions,
+synopsis, character sheet). An answer over budget gets one shortening round
+with the same model before the fit stage decides.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 from autodescribe.backends.describe import DescribeContext, Describer, DescribeRequest
 from autodescribe.backends.describe.base import count_words
 from autodescribe.cache import WorkDir
+from autodescribe.context import SceneContextBuilder, dialogue_around
 from autodescribe.progress import progress
-from autodescribe.types import Description, Gap, OnScreenText, Scene
+from autodescribe.types import Description, Gap, OnScreenText, Scene, SpeechSpan
 
 log = logging.getLogger(__name__)
-PREVIOUS_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -37,29 +38,41 @@ def describe_scenes(
     key: str,
     language: str,
     batch_size: int,
+    speech: Sequence[SpeechSpan] = (),
+    context: SceneContextBuilder | None = None,
 ) -> list[Description]:
-    """Descriptions in scene order; stored per scene so a kill loses at most one batch."""
+    """Descriptions in scene order; stored per scene so a kill loses at most one batch.
+
+    Scenes in one batch share the context from before the batch; cached
+    results advance the context exactly as fresh ones, so a rerun asks the same.
+    """
+    context = context or SceneContextBuilder()
     done: list[Description] = []
     with progress("describe", len(inputs), unit="scenes") as bar:
         for first in range(0, len(inputs), max(1, batch_size)):
             batch = inputs[first : first + batch_size]
-            previous = tuple(d.text for d in done[-PREVIOUS_KEPT:] if d.text)
-            requests = [_request(item, previous, language) for item in batch]
+            requests = [_request(item, context, speech, language) for item in batch]
             results = _cached_batch(requests, describer, work, key)
+            for result in results:
+                context.add(result)
             done.extend(results)
             bar.update(len(batch))
     return done
 
 
-def _request(item: SceneInput, previous: tuple[str, ...], language: str) -> DescribeRequest:
-    times = item.scene.keyframe_times
+def _request(
+    item: SceneInput, context: SceneContextBuilder, speech: Sequence[SpeechSpan], language: str
+) -> DescribeRequest:
+    scene_context: DescribeContext = context.request_context(
+        item.scene.index, tuple(t.text for t in item.text), dialogue_around(speech, item.slot)
+    )
     return DescribeRequest(
         scene=item.scene,
         images=item.stills,
-        image_times=times,
+        image_times=item.scene.keyframe_times,
         word_budget=item.slot.word_budget,
         language=language,
-        context=DescribeContext(previous=previous, on_screen_text=tuple(t.text for t in item.text)),
+        context=scene_context,
     )
 
 

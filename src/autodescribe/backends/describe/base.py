@@ -15,12 +15,14 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from PIL import Image
 
+from autodescribe.context import is_skip
 from autodescribe.languages import language_name
 from autodescribe.prompts import load_template, timestamp
 from autodescribe.types import Description, Scene
 
 # A chat message in the OpenAI-like shape every VLM library accepts:
-# {"role": "user", "content": [{"type": "image", "image": PIL.Image}, {"type": "text", "text": "..."}]}
+# {"role": "user",
+#  "content": [{"type": "image", "image": PIL.Image}, {"type": "text", "text": "..."}]}
 Message = dict[str, Any]
 Conversation = list[Message]
 
@@ -166,15 +168,20 @@ class ChatDescriber:
         answers = self.generate(convs, self.max_new_tokens(budget))
         version = load_template("describe").version
         return [
-            Description(
-                scene=r.scene.index,
-                text=clean_answer(a),
-                language=r.language,
-                model=self.model_id,
-                prompt_version=version,
-            )
+            self._description(r, clean_answer(a), version)
             for r, a in zip(requests, answers, strict=True)
         ]
+
+    def _description(self, request: DescribeRequest, text: str, version: str) -> Description:
+        skip = is_skip(text)  # the model may say nothing needs describing; the gap stays free
+        return Description(
+            scene=request.scene.index,
+            text="" if skip else text,
+            language=request.language,
+            model=self.model_id,
+            prompt_version=version,
+            skip=skip,
+        )
 
     def shorten(self, text: str, word_budget: int, language: str) -> str:
         answer = self.generate(

@@ -1,10 +1,11 @@
 """faster-whisper transcription of the speech spans, so the describer knows what is said.
 
-Only the dialogue is transcribed: nearby VAD spans are grouped into windows of
-at most 30 s (whisper's own window) and each window is decoded on its own, so
-time and memory follow the amount of dialogue, not the programme's length, and
-music or silence between lines is never shown to the model (where whisper
-invents text). Word timestamps put each word back into the span it was said in.
+Only the dialogue is transcribed: the audio of the VAD spans (nearby spans
+together, so the model hears them in context) is packed into windows of at
+most 30 s, whisper's own window, joined by short silences. Time and memory
+follow the amount of dialogue, not the programme's length, and long music or
+silence between lines is never shown to the model (where whisper invents
+text). Word timestamps put each word back into the span it was said in.
 
 Decoding uses `beam_size=1` and `condition_on_previous_text=False`: with beam 5
 and timestamps, whisper invented a sentence after the speech ended on our test
@@ -36,11 +37,13 @@ SAMPLE_RATE = 16_000
 BUNDLED_MODEL = "tiny.en"
 GPU_DEFAULT = "large-v3-turbo"
 CPU_DEFAULT = "small"
-# Whisper sees 30 s at a time; a group of spans (with its margins) fits in one window.
+# Whisper's encoder always sees 30 s: the most audio a window holds.
 _WINDOW_SECONDS = 30.0
-# Spans closer than this share a window, so the model hears them in context.
+# Spans closer than this share one stretch of audio, so the model hears them in context.
 _JOIN_GAP = 2.0
-# Audio kept either side of a group: whisper clips the first word without it.
+# Silence between stretches of audio packed into one window.
+_SEPARATOR = 0.6
+# Audio kept either side of a stretch of speech: whisper clips the first word without it.
 _MARGIN = 0.2
 _DEVICES = ("auto", "cpu", "cuda")
 
@@ -61,11 +64,11 @@ def bundled_model_path() -> Path:
 
 def cuda_available() -> bool:
     """Whether CTranslate2 (not torch: ours is a CPU build) can run on a CUDA device."""
-    import ctranslate2
-
     try:
+        import ctranslate2
+
         return int(ctranslate2.get_cuda_device_count()) > 0
-    except RuntimeError:  # a CUDA library present but unusable
+    except (ImportError, RuntimeError):  # not installed, or CUDA present but unusable
         return False
 
 
@@ -128,37 +131,92 @@ def check_language(language: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Group:
-    """Consecutive spans decoded together, and the audio window [start, end) holding them."""
+class Piece:
+    """Contiguous programme audio [start, end) holding the spans `members` (indices)."""
 
     members: tuple[int, ...]
     start: float
     end: float
 
 
-def group_spans(
-    spans: Sequence[SpeechSpan], duration: float, join_gap: float = _JOIN_GAP
-) -> list[_Group]:
-    """Windows of nearby spans (indices into `spans`): at most 30 s unless one span is longer."""
+@dataclass(frozen=True)
+class Window:
+    """Pieces decoded together, joined by `_SEPARATOR` seconds of silence."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(p.end - p.start for p in self.pieces) + _SEPARATOR * (len(self.pieces) - 1)
+
+    def programme_time(self, time: float) -> tuple[Piece, float]:
+        """The piece that window time `time` falls in (or nearest), and the programme time."""
+        offset, best, best_distance = 0.0, self.pieces[0], float("inf")
+        mapped = self.pieces[0].start
+        for piece in self.pieces:
+            length = piece.end - piece.start
+            distance = max(offset - time, time - offset - length, 0.0)
+            if distance < best_distance:
+                best, best_distance = piece, distance
+                mapped = piece.start + min(max(time - offset, 0.0), length)
+            offset += length + _SEPARATOR
+        return best, mapped
+
+
+def _pieces(spans: Sequence[SpeechSpan], duration: float) -> list[Piece]:
+    """Spans in time order, those less than `_JOIN_GAP` apart sharing one stretch of audio.
+
+    A stretch ends at a span boundary before it outgrows a window, so long
+    dialogue is cut between lines rather than mid-word.
+    """
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
-    groups: list[list[int]] = []
+    runs: list[list[int]] = []
     for index in order:
-        span = spans[index]
-        if groups:
-            first, last_end = spans[groups[-1][0]].start, max(spans[i].end for i in groups[-1])
-            near = span.start - last_end <= join_gap
-            if near and max(span.end, last_end) - first + 2 * _MARGIN <= _WINDOW_SECONDS:
-                groups[-1].append(index)
+        if runs:
+            first, last = spans[runs[-1][0]].start, max(spans[i].end for i in runs[-1])
+            near = spans[index].start - last <= _JOIN_GAP
+            if near and max(last, spans[index].end) - first + 2 * _MARGIN <= _WINDOW_SECONDS:
+                runs[-1].append(index)
                 continue
-        groups.append([index])
+        runs.append([index])
     return [
-        _Group(
-            tuple(members),
-            max(0.0, min(spans[i].start for i in members) - _MARGIN),
-            min(duration, max(spans[i].end for i in members) + _MARGIN),
+        Piece(
+            tuple(run),
+            max(0.0, min(spans[i].start for i in run) - _MARGIN),
+            min(duration, max(spans[i].end for i in run) + _MARGIN),
         )
-        for members in groups
+        for run in runs
     ]
+
+
+def pack_spans(spans: Sequence[SpeechSpan], duration: float) -> list[Window]:
+    """Windows of at most 30 s (unless one piece is longer) holding every span once.
+
+    Whisper's encoder always runs on 30 s, so a window costs the same however
+    little speech it holds: packing the pieces keeps the number of encoder
+    passes near (seconds of speech) / 30, and the silence between pieces keeps
+    the model from running lines together.
+    """
+    windows: list[list[Piece]] = []
+    for piece in _pieces(spans, duration):
+        if windows:
+            grown = Window((*windows[-1], piece)).seconds
+            if grown <= _WINDOW_SECONDS:
+                windows[-1].append(piece)
+                continue
+        windows.append([piece])
+    return [Window(tuple(pieces)) for pieces in windows]
+
+
+def _window_audio(samples: np.ndarray, window: Window) -> np.ndarray:
+    """The window's pieces of programme audio joined by silence."""
+    gap = np.zeros(round(_SEPARATOR * SAMPLE_RATE), np.float32)
+    parts: list[np.ndarray] = []
+    for piece in window.pieces:
+        if parts:
+            parts.append(gap)
+        parts.append(samples[round(piece.start * SAMPLE_RATE) : round(piece.end * SAMPLE_RATE)])
+    return np.concatenate(parts)
 
 
 def _nearest(spans: Sequence[SpeechSpan], members: tuple[int, ...], time: float) -> int:
@@ -249,10 +307,11 @@ class WhisperTranscriber:
         words: list[list[str]] = [[] for _ in spans]
         # English-only models are told so, or faster-whisper warns on every window.
         language = self.language if self._model.model.is_multilingual else "en"
-        for group in group_spans(spans, samples.size / SAMPLE_RATE):
-            language = self._decode(samples, spans, group, language, words)
+        for window in pack_spans(spans, samples.size / SAMPLE_RATE):
+            language = self._decode(samples, spans, window, language, words)
             if on_progress is not None:
-                on_progress(sum(spans[i].end - spans[i].start for i in group.members))
+                members = [i for piece in window.pieces for i in piece.members]
+                on_progress(sum(spans[i].end - spans[i].start for i in members))
         return [
             SpeechSpan(span.start, span.end, "".join(heard).strip())
             for span, heard in zip(spans, words, strict=True)
@@ -266,12 +325,12 @@ class WhisperTranscriber:
         self,
         samples: np.ndarray,
         spans: Sequence[SpeechSpan],
-        group: _Group,
+        window: Window,
         language: str | None,
         words: list[list[str]],
     ) -> str | None:
         """Transcribe one window, add its words to their spans; returns the language used."""
-        clip = samples[round(group.start * SAMPLE_RATE) : round(group.end * SAMPLE_RATE)]
+        clip = _window_audio(samples, window)
         if clip.size == 0:
             return language
         segments, info = self._model.transcribe(
@@ -284,8 +343,8 @@ class WhisperTranscriber:
         )
         for segment in segments:
             for word in segment.words or ():
-                middle = group.start + (word.start + word.end) / 2
-                words[_nearest(spans, group.members, middle)].append(word.word)
+                piece, middle = window.programme_time((word.start + word.end) / 2)
+                words[_nearest(spans, piece.members, middle)].append(word.word)
         if language is None and self._model.model.is_multilingual:
             log.info("whisper detected language '%s'", info.language)
             return str(info.language)  # keep it: detection on every window can flip
