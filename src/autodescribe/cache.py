@@ -97,7 +97,7 @@ class WorkDir:
         return result
 
     def item(self, stage: str, key: str, name: str, kind: Any, compute: Callable[[], T]) -> T:
-        """Like `stage`, for one item of a stage (one scene's description), so a kill loses one item."""
+        """Like `stage`, for one item of a stage (a scene), so a kill loses at most one item."""
         path = self.folder(stage, key) / f"{name}.json"
         if path.exists():
             return from_jsonable(kind, json.loads(path.read_text()))

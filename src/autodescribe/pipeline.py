@@ -121,7 +121,7 @@ def narrate(job: NarrateJob) -> NarrateResult:
     result = NarrateResult(info=info, scenes=scenes)
     try:
         for language in languages:
-            cues, characters = _narrate_language(
+            cues, characters, title, summary = _narrate_language(
                 language,
                 inputs,
                 describer,
@@ -133,6 +133,7 @@ def narrate(job: NarrateJob) -> NarrateResult:
             )
             script = _script(info, language, cues, settings, job)
             script.characters = characters
+            script.title, script.summary = title or None, summary or None
             suffix = f".{language}" if len(languages) > 1 else ""
             result.outputs[language] = deliver(
                 info, script, job.out_dir, job.video.stem + suffix, settings, work
@@ -152,7 +153,7 @@ def _narrate_language(
     settings: NarrateSettings,
     speech: SpeechAnalysis,
     dialogue: list[SpeechSpan],
-) -> tuple[list[Cue], dict[str, str]]:
+) -> tuple[list[Cue], dict[str, str], str, str]:
     # keys never go into a cache key
     describe_settings = settings.describe.model_copy(update={"api_key": None})
     version = load_template("describe").version
@@ -175,7 +176,28 @@ def _narrate_language(
         )
     finally:
         voice.close()
-    return cues, context.sheet.names()
+    title, summary = work.stage(
+        "summary",
+        stable_hash("summary", describe_key, load_template("summary").version),
+        tuple[str, str],
+        lambda: _summarize(describer, context, dialogue, language),
+    )
+    return cues, context.sheet.names(), title, summary
+
+
+def _summarize(
+    describer: Lazy[Describer],
+    context: SceneContextBuilder,
+    dialogue: list[SpeechSpan],
+    language: str,
+) -> tuple[str, str]:
+    """Title and summary from the bounded story (synopsis + last descriptions), if the model can."""
+    summarize = getattr(describer(), "summarize", None)
+    story = " ".join([context.synopsis.text, *context.window]).strip()
+    if summarize is None or not story:
+        return "", ""
+    lines = tuple(s.text for s in dialogue if s.text)[:12]
+    return summarize(story, lines, language)
 
 
 def _script(

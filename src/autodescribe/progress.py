@@ -8,6 +8,10 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
+_SECONDS_FORMAT = (
+    "{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} {unit} [{elapsed}<{remaining}]"
+)
+
 
 @contextmanager
 def progress(label: str, total: float | None, unit: str = "s") -> Iterator[tqdm]:
@@ -20,9 +24,7 @@ def progress(label: str, total: float | None, unit: str = "s") -> Iterator[tqdm]
         mininterval=0.5,
         leave=False,
         dynamic_ncols=True,
-        bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} {unit} [{elapsed}<{remaining}]"
-        if unit == "s"
-        else None,
+        bar_format=_SECONDS_FORMAT if unit == "s" else None,
     )
     try:
         yield bar

@@ -414,7 +414,7 @@ _VIDEO_SHOWS = re.compile(
 _IN_THIS_SCENE = re.compile(rf"\b{_IN_SCENE}", re.I)
 _THIS_IS = re.compile(rf"{_START}this\s+is\s+(?:a|an|the)\b", _IM)
 _HEDGE = re.compile(
-    r"\b(?:what\s+)?(?:appears?|appeared)\s+to\b|\b(?:looks?|looked)\s+like\b|\bseem(?:s|ed)?\b"
+    r"\b(?:what\s+)?(?:appears?|appeared)\s+to\b(?!\s+(?:the|an?|his|her|their|its|him|them)\b)|\b(?:looks?|looked)\s+like\b|\bseem(?:s|ed)?\b"
     r"|\bit\s+(?:appears|looks)\s+(?:that|as\s+if|as\s+though)\b"
     rf"|\b{_HEDGE_WORDS}\b|\b(?:might|may|could)\s+(?:be|have)\b|\b(?:it\s+is|it's|it’s)\s+likely\b",
     re.I,
@@ -436,7 +436,7 @@ _NOT_A_VERB = _words("be not never always also just still really even only")
 
 def _seem_to_verb(m: re.Match[str], _: str) -> str:
     verb = m.group("verb")
-    if verb.lower() in _NOT_A_VERB or verb.endswith("ly"):
+    if verb.lower() in _NOT_A_VERB | _FUNCTION | {"him", "them"} or verb.endswith("ly"):
         return m.group()
     return third_person(verb) if m.group("s") else verb
 

@@ -108,6 +108,7 @@ def test_rerun_reuses_every_stage(sample: SampleTruth, tmp_path: Path, start_ser
     prompts = [r["prompt"] for r in server.stats()["requests"] if r["images"] > 0]
     assert any("keys" in p.lower() for p in prompts), "the transcribed dialogue reaches the prompt"
     assert any("EXIT 12" in p for p in prompts), "on-screen text reaches the prompt"
+    assert script["title"], "the script carries a title written by the model"
     narrate(video, tmp_path, *args)
     assert server.stats()["chat_requests"] == calls, "a rerun must not call the describer again"
     narrate(video, tmp_path, *args, "--voice", "espeak-ng")

@@ -3,11 +3,13 @@
 Requests carry the slot's word budget, the scene's on-screen text, the
 dialogue around the pause and the running context (last descriptions,
 synopsis, character sheet). An answer over budget gets one shortening round
-with the same model before the fit stage decides.
+with the same model before the fit stage decides. Writing-rule slips ("we
+see", hedges) are repaired by the same rule set `check` uses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from autodescribe.backends.describe.base import count_words
 from autodescribe.cache import WorkDir
 from autodescribe.context import SceneContextBuilder, dialogue_around
 from autodescribe.progress import progress
+from autodescribe.rules import repair
 from autodescribe.types import Description, Gap, OnScreenText, Scene, SpeechSpan
 
 log = logging.getLogger(__name__)
@@ -100,20 +103,23 @@ def _describe_fresh(
 
 
 def _within_budget(model: Describer, request: DescribeRequest, result: Description) -> Description:
-    if count_words(result.text) <= request.word_budget:
-        return result
-    log.info(
-        "scene %d: %d words for a budget of %d, shortening",
-        result.scene,
-        count_words(result.text),
-        request.word_budget,
-    )
-    shorter = model.shorten(result.text, request.word_budget, request.language)
-    return Description(
-        scene=result.scene,
-        text=shorter,
-        language=result.language,
-        model=result.model,
-        prompt_version=result.prompt_version,
-        skip=not shorter,
-    )
+    """Repair writing-rule slips, then give an answer over budget one shortening round."""
+    text = _repaired(result.scene, result.text)
+    if count_words(text) > request.word_budget:
+        log.info(
+            "scene %d: %d words for a budget of %d, shortening",
+            result.scene,
+            count_words(text),
+            request.word_budget,
+        )
+        text = _repaired(result.scene, model.shorten(text, request.word_budget, request.language))
+    return dataclasses.replace(result, text=text, skip=result.skip or not text)
+
+
+def _repaired(scene: int, text: str) -> str:
+    if not text:
+        return text
+    fixed = repair(text)
+    for violation in fixed.remaining:
+        log.info("scene %d: %s", scene, violation.message)
+    return fixed.text

@@ -31,7 +31,8 @@ class TextReader:
             params={
                 "Global.log_level": "error",
                 "Global.use_cls": False,
-                "Det.limit_type": "max",  # the default upscales every frame to 736 px on its short side
+                # the default upscales every frame to 736 px on its short side
+                "Det.limit_type": "max",
                 "Det.limit_side_len": 768,
             }
         )

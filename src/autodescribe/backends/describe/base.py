@@ -131,6 +131,16 @@ def shorten_conversation(text: str, word_budget: int) -> Conversation:
     return [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
 
 
+def summary_conversation(story: str, dialogue: Sequence[str], language: str) -> Conversation:
+    template = load_template("summary")
+    prompt = template.sections["user"].format(
+        descriptions=story,
+        dialogue_clause=(", with some of its dialogue: " + " ".join(dialogue)) if dialogue else "",
+        language_clause="" if language == "en" else f", written in {language_name(language)}",
+    )
+    return [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+
+
 def load_image(path: Path) -> Image.Image:
     with Image.open(path) as im:
         return im.convert("RGB")
@@ -188,6 +198,18 @@ class ChatDescriber:
             [shorten_conversation(text, word_budget)], self.max_new_tokens(word_budget)
         )
         return clean_answer(answer[0])
+
+    def summarize(self, story: str, dialogue: Sequence[str], language: str) -> tuple[str, str]:
+        """A title and a short summary of the whole video, from its (bounded) story so far."""
+        answer = self.generate([summary_conversation(story, dialogue, language)], 160)[0]
+        lines = [
+            line.strip().strip("#*").strip() for line in answer.strip().splitlines() if line.strip()
+        ]
+        if not lines:
+            return "", ""
+        title = clean_answer(re.sub(r"^title\s*:\s*", "", lines[0], flags=re.I))
+        summary = clean_answer(re.sub(r"^summary\s*:\s*", "", " ".join(lines[1:]), flags=re.I))
+        return title, summary
 
     def close(self) -> None:
         """Free the model; subclasses holding weights or clients override this."""

@@ -35,4 +35,6 @@ def cuts_to_shots(cuts: Iterable[float], duration: float, min_shot: float = 0.0)
         if cut - bounds[-1] > min_shot and duration - cut > min_shot:
             bounds.append(cut)
     bounds.append(duration)
-    return [Shot(start=round(a, 3), end=round(b, 3)) for a, b in zip(bounds, bounds[1:])]
+    return [
+        Shot(start=round(a, 3), end=round(b, 3)) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
