@@ -155,3 +155,25 @@ def test_unknown_describer_lists_choices(sample: SampleTruth, tmp_path: Path) ->
     )
     assert result.exit_code == 1
     assert "basic" in result.stderr and "openai" in result.stderr
+
+
+def test_two_languages_get_their_own_deliverables(sample: SampleTruth, tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    shutil.copy(sample.path, video)
+    narrate(video, tmp_path, "--language", "en", "--language", "pl")
+    for code, tag, name in (("en", "eng", "English"), ("pl", "pol", "Polish")):
+        script = json.loads((tmp_path / f"clip.{code}.script.json").read_text())
+        assert script["language"] == code
+        with av.open(str(tmp_path / f"clip.{code}.described.mp4")) as out:
+            described = out.streams.audio[0]
+            assert described.metadata.get("language") == tag
+            title = described.metadata.get("title") or described.metadata.get("name")
+            assert title == f"{name} - Audio Description"
+        assert (tmp_path / f"clip.{code}.ad.wav").exists()
+
+
+def test_unknown_language_is_a_clear_error(sample: SampleTruth, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["narrate", sample.path, "-o", str(tmp_path), "--language", "xx"])
+    assert result.exit_code == 1
+    assert "unknown language code 'xx'" in result.stderr
+    assert not list(tmp_path.glob("*.mp4"))
