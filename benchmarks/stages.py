@@ -33,6 +33,7 @@ from autodescribe.stages.scenes import build_scenes
 from autodescribe.stages.shots import analyse_frames
 from autodescribe.stages.speech import detect_speech
 from autodescribe.stages.text import read_scene_text
+from autodescribe.stages.transcribe import transcribe_speech
 from autodescribe.stages.voice import speak_descriptions
 
 
@@ -74,6 +75,12 @@ def run(clip: Path, work_root: Path, shots: str) -> list[tuple[str, float, bool]
         "scenes", table, False, lambda: build_scenes(frames.shots, frames.stills, 2.0, 3)
     )
     speech = timed("speech (silero VAD)", table, True, lambda: detect_speech(info, settings.speech))
+    timed(
+        "transcript (whisper tiny.en)",
+        table,
+        True,
+        lambda: transcribe_speech(info, speech.spans, settings.transcribe),
+    )
     slots = timed(
         "gaps",
         table,
