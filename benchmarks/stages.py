@@ -24,9 +24,9 @@ from autodescribe.cache import WorkDir
 from autodescribe.config import NarrateSettings
 from autodescribe.lazy import Lazy
 from autodescribe.media.probe import probe
-from autodescribe.pipeline import make_describer
+from autodescribe.pipeline import make_describer, scene_inputs
 from autodescribe.samples import make_sample_video, spread_plan
-from autodescribe.stages.describe import SceneInput, describe_scenes
+from autodescribe.stages.describe import describe_scenes
 from autodescribe.stages.gaps import find_gaps, plan_slots
 from autodescribe.stages.render import build_narration, render_described
 from autodescribe.stages.scenes import build_scenes
@@ -91,16 +91,7 @@ def run(clip: Path, work_root: Path, shots: str) -> list[tuple[str, float, bool]
     )
     stills = {s.time: s.path for s in frames.stills}
     texts = timed("on-screen text (OCR)", table, True, lambda: read_scene_text(scenes, stills))
-    inputs = [
-        SceneInput(
-            scene=sc,
-            slot=sl,
-            stills=tuple(Path(stills[t]) for t in sc.keyframe_times),
-            text=tuple(tx),
-        )
-        for sc, sl, tx in zip(scenes, slots, texts, strict=True)
-        if sl is not None
-    ]
+    inputs = scene_inputs(scenes, slots, texts, stills)
     describer = Lazy(lambda: make_describer(settings.describe))
     descriptions = timed(
         "describe (basic)",
@@ -152,9 +143,8 @@ def main() -> None:
         table = run(clip, root, args.shots)
     print(f"clip: {args.duration:.0f} s {args.size}; ffmpeg -f null decode: {decode:.2f} s")
     for label, seconds, model in table:
-        print(
-            f"  {label:<32} {seconds:7.2f} s  {seconds / decode:6.2f}x decode{'  (model)' if model else ''}"
-        )
+        tag = "  (model)" if model else ""
+        print(f"  {label:<32} {seconds:7.2f} s  {seconds / decode:6.2f}x decode{tag}")
     plain = sum(s for _, s, m in table if not m)
     print(f"non-model stages: {plain:.2f} s = {plain / decode:.2f}x one ffmpeg decode")
     print(f"all stages: {sum(s for _, s, _ in table):.2f} s for {args.duration:.0f} s of video")

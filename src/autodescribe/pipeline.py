@@ -31,7 +31,7 @@ from autodescribe.stages.speech import SpeechAnalysis, detect_speech
 from autodescribe.stages.text import read_scene_text
 from autodescribe.stages.transcribe import transcribe_speech
 from autodescribe.stages.voice import speak_descriptions
-from autodescribe.types import Cue, OnScreenText, Scene, Script, SpeechSpan, VideoInfo
+from autodescribe.types import Cue, Gap, OnScreenText, Scene, Script, SpeechSpan, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,25 @@ def make_describer(settings: DescribeSettings) -> Describer:
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     options = {k: v for k, v in wanted.items() if v is not None and (takes_any or k in params)}
     return backend(**options)
+
+
+def scene_inputs(
+    scenes: list[Scene],
+    slots: list[Gap | None],
+    texts: list[list[OnScreenText]],
+    stills: dict[float, str],
+) -> list[SceneInput]:
+    """What the describer gets for each scene that has a slot to be spoken in."""
+    return [
+        SceneInput(
+            scene=scene,
+            slot=slot,
+            stills=tuple(Path(stills[t]) for t in scene.keyframe_times),
+            text=tuple(text),
+        )
+        for scene, slot, text in zip(scenes, slots, texts, strict=True)
+        if slot is not None and scene.keyframe_times
+    ]
 
 
 def narrate(job: NarrateJob) -> NarrateResult:
@@ -107,16 +126,7 @@ def narrate(job: NarrateJob) -> NarrateResult:
         "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
     )
 
-    inputs = [
-        SceneInput(
-            scene=sc,
-            slot=slot,
-            stills=tuple(Path(stills[t]) for t in sc.keyframe_times),
-            text=tuple(tx),
-        )
-        for sc, slot, tx in zip(scenes, slots, texts, strict=True)
-        if slot is not None and sc.keyframe_times
-    ]
+    inputs = scene_inputs(scenes, slots, texts, stills)
     describer = Lazy(lambda: make_describer(settings.describe))
     result = NarrateResult(info=info, scenes=scenes)
     try:

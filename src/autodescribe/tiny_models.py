@@ -209,7 +209,10 @@ def _idefics_parts(family: str, size: str) -> tuple[Any, Any, Any, dict[str, Any
     )
     # Tokens per tile: (tile / patch)^2 patches, merged scale x scale by the connector.
     seq_len = (tile // vision["patch_size"]) ** 2 // scale**2
-    settings = {"image_seq_len": seq_len, "processor_class": f"{config_class.__name__[:-6]}Processor"}
+    settings = {
+        "image_seq_len": seq_len,
+        "processor_class": f"{config_class.__name__[:-6]}Processor",
+    }
     return config, tokenizer, images, settings
 
 

@@ -60,7 +60,10 @@ def iter_analysis_frames(
                     next_still = time + stills.interval
                 # fast bilinear halves the cost of the default scaler; detectors see small frames anyway
                 small = frame.reformat(
-                    width=size[0], height=size[1], format=channel_order, interpolation="FAST_BILINEAR"
+                    width=size[0],
+                    height=size[1],
+                    format=channel_order,
+                    interpolation="FAST_BILINEAR",
                 )
                 pixels = small.to_ndarray()
                 yield AnalysisFrame(index=index, time=time, pixels=pixels)
