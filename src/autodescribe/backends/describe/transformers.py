@@ -90,6 +90,9 @@ class TransformersDescriber(ChatDescriber):
         _check_local_path(self.model_id)
         from transformers import AutoConfig, AutoModelForImageTextToText
 
+        # the hub logs every failed retry; our own error says what to do in one line
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
         started = time.perf_counter()
         dtype = _torch_dtype(self.dtype_name, self.device)
         try:
