@@ -233,7 +233,7 @@ def _build_idefics(folder: Path, family: str, size: str) -> Path:
 
 
 def build_smolvlm(folder: Path, size: str = "tiny") -> Path:
-    """SmolVLM2 (model type `smolvlm`); "tiny" has 32-px tiles of 4 tokens, "256m" the real 512/64."""
+    """SmolVLM2 (model type `smolvlm`): "tiny" cuts 32-px tiles of 4 tokens, "256m" 512-px of 64."""
     return _build_idefics(Path(folder), "smolvlm", size)
 
 
