@@ -79,21 +79,44 @@ def scene_inputs(
     ]
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Everything known about the video before anything is described."""
+
+    scenes: list[Scene]
+    inputs: list[SceneInput]
+    speech: SpeechAnalysis
+    dialogue: list[SpeechSpan]  # speech spans with their transcript
+    key: str  # hash of the stages the descriptions depend on
+
+
 def narrate(job: NarrateJob) -> NarrateResult:
     settings = job.settings
     languages = [check_language(code) for code in settings.languages]
     describers.load(settings.describe.describer)  # unknown or missing backend fails before any work
     info = probe(job.video)
     work = WorkDir(job.work_dir, force=settings.force)
-    source = stable_hash(file_fingerprint(job.video), job.video.name)
+    analysis = analyse(info, job, work)
+    describer = Lazy(lambda: make_describer(settings.describe))
+    result = NarrateResult(info=info, scenes=analysis.scenes)
+    try:
+        for language in languages:
+            script = _describe_and_speak(language, info, job, analysis, describer, work)
+            suffix = f".{language}" if len(languages) > 1 else ""
+            name = job.video.stem + suffix
+            result.outputs[language] = deliver(info, script, job.out_dir, name, settings, work)
+    finally:
+        describer.close()
+    result.computed = work.computed
+    return result
 
-    frames_key = stable_hash(
-        "frames",
-        source,
-        settings.shots,
-        settings.scenes.still_interval,
-        settings.scenes.still_width,
-    )
+
+def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
+    """Shots, scenes, speech, transcript, slots and on-screen text, each stored as it lands."""
+    settings = job.settings
+    source = stable_hash(file_fingerprint(job.video), job.video.name)
+    still = (settings.scenes.still_interval, settings.scenes.still_width)
+    frames_key = stable_hash("frames", source, settings.shots, *still)
     frames = work.stage(
         "frames",
         frames_key,
@@ -125,60 +148,40 @@ def narrate(job: NarrateJob) -> NarrateResult:
     texts = work.stage(
         "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
     )
-
-    inputs = scene_inputs(scenes, slots, texts, stills)
-    describer = Lazy(lambda: make_describer(settings.describe))
-    result = NarrateResult(info=info, scenes=scenes)
-    try:
-        for language in languages:
-            cues, characters, title, summary = _narrate_language(
-                language,
-                inputs,
-                describer,
-                work,
-                (text_key, transcript_key),
-                settings,
-                speech,
-                dialogue,
-            )
-            script = _script(info, language, cues, settings, job)
-            script.characters = characters
-            script.title, script.summary = title or None, summary or None
-            suffix = f".{language}" if len(languages) > 1 else ""
-            result.outputs[language] = deliver(
-                info, script, job.out_dir, job.video.stem + suffix, settings, work
-            )
-    finally:
-        describer.close()
-    result.computed = work.computed
-    return result
+    return Analysis(
+        scenes=scenes,
+        inputs=scene_inputs(scenes, slots, texts, stills),
+        speech=speech,
+        dialogue=dialogue,
+        key=stable_hash(text_key, transcript_key),
+    )
 
 
-def _narrate_language(
+def _describe_and_speak(
     language: str,
-    inputs: list[SceneInput],
+    info: VideoInfo,
+    job: NarrateJob,
+    analysis: Analysis,
     describer: Lazy[Describer],
     work: WorkDir,
-    upstream: tuple[str, str],
-    settings: NarrateSettings,
-    speech: SpeechAnalysis,
-    dialogue: list[SpeechSpan],
-) -> tuple[list[Cue], dict[str, str], str, str]:
+) -> Script:
+    """Describe every scene in `language`, speak what fits, and return the script."""
+    settings = job.settings
     # keys never go into a cache key
     describe_settings = settings.describe.model_copy(update={"api_key": None})
     version = load_template("describe").version
     describe_key = stable_hash(
-        "describe", upstream, settings.gaps, describe_settings, language, version
+        "describe", analysis.key, settings.gaps, describe_settings, language, version
     )
     batch = 8 if describers.load(settings.describe.describer).capabilities.batching else 1
     context = SceneContextBuilder()
     descriptions = describe_scenes(
-        inputs, describer, work, describe_key, language, batch, dialogue, context
+        analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )
-    slots = {item.scene.index: item.slot for item in inputs}
+    slots = {item.scene.index: item.slot for item in analysis.inputs}
     items = [(d, slots[d.scene]) for d in descriptions if d.text and not d.skip]
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
-    level = speech.dialogue_rms_db
+    level = analysis.speech.dialogue_rms_db
     voice_key = stable_hash("voice", describe_key, settings.voice, settings.fit, round(level, 1))
     try:
         cues = speak_descriptions(
@@ -190,9 +193,12 @@ def _narrate_language(
         "summary",
         stable_hash("summary", describe_key, load_template("summary").version),
         tuple[str, str],
-        lambda: _summarize(describer, context, dialogue, language),
+        lambda: _summarize(describer, context, analysis.dialogue, language),
     )
-    return cues, context.sheet.names(), title, summary
+    script = _script(info, language, cues, settings, job)
+    script.characters = context.sheet.names()
+    script.title, script.summary = title or None, summary or None
+    return script
 
 
 def _summarize(
