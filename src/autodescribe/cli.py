@@ -7,7 +7,6 @@ shows the traceback instead.
 from __future__ import annotations
 
 import logging
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,8 @@ from typing import Annotated
 import typer
 
 from autodescribe import __version__
-from autodescribe.errors import AutodescribeError
+from autodescribe.commands import register_all
+from autodescribe.commands._common import guard, setup_logging
 
 app = typer.Typer(
     help="Audio description for video: describe, voice and mix narration between the dialogue.",
@@ -41,14 +41,6 @@ class LoudnessChoice(str, Enum):
     ebu = "ebu"
     netflix = "netflix"
     atsc = "atsc"
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 @app.command()
@@ -87,7 +79,7 @@ def narrate(
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
     """Describe VIDEO and write NAME.described.mp4, NAME.ad.wav and the script (JSON, VTT, SRT)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from autodescribe.config import (
         DescribeSettings,
         FitSettings,
@@ -120,7 +112,7 @@ def narrate(
             for path in deliverables.files():
                 typer.echo(str(path))
 
-    _guard(run, debug)
+    guard(run, debug)
 
 
 @app.command()
@@ -134,7 +126,7 @@ def sample(
     from autodescribe.samples import make_sample_video, spread_plan
 
     plan = {} if duration == 12.0 else spread_plan(duration)
-    _guard(lambda: make_sample_video(path, **plan), debug=False)
+    guard(lambda: make_sample_video(path, **plan), debug=False)
     typer.echo(str(path))
 
 
@@ -144,17 +136,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _guard(action, debug: bool) -> None:  # noqa: ANN001
-    try:
-        action()
-    except AutodescribeError as exc:
-        if debug:
-            raise
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted: rerun the same command to resume", err=True)
-        raise typer.Exit(130) from None
+register_all(app)
 
 
 def main() -> None:
