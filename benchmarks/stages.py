@@ -34,7 +34,7 @@ from autodescribe.stages.shots import analyse_frames
 from autodescribe.stages.speech import detect_speech
 from autodescribe.stages.text import read_scene_text
 from autodescribe.stages.transcribe import transcribe_speech
-from autodescribe.stages.voice import speak_descriptions
+from autodescribe.stages.voice import SpeakSettings, speak_descriptions
 
 
 def timed(
@@ -112,7 +112,7 @@ def run(clip: Path, work_root: Path, shots: str) -> list[tuple[str, float, bool]
             describer,
             work,
             "bench",
-            (settings.voice, settings.fit, speech.dialogue_rms_db),
+            SpeakSettings(settings.voice, settings.fit, speech.dialogue_rms_db),
         ),
     )
     stem = work_root / "clip.ad.wav"

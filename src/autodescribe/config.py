@@ -61,6 +61,9 @@ class GapSettings(_Section):
     min_gap: float = Field(1.2, gt=0, description="shortest gap that can hold a description")
     words_per_second: float = Field(2.7, gt=0)
     max_words: int = Field(40, gt=0, description="longest description, whatever the gap")
+    freeze_words: int = Field(
+        12, gt=0, description="budget of a description spoken over a frozen picture"
+    )
 
 
 class DescribeSettings(_Section):
@@ -79,6 +82,14 @@ class VoiceSettings(_Section):
 
 
 class FitSettings(_Section):
+    """How speech is made to fit its gap.
+
+    `extended`: `off` never freezes the picture (speed up, shorten, else drop);
+    `auto` freezes only for what still does not fit after speeding up and one
+    shortening round, and for scenes with no gap at all; `on` prefers freezing
+    to speeding up or shortening.
+    """
+
     max_speedup: float = Field(1.15, ge=1.0, le=2.0)
     extended: Literal["auto", "on", "off"] = "auto"
 
@@ -88,6 +99,10 @@ class RenderSettings(_Section):
     ramp_seconds: float = Field(0.25, ge=0)
     loudness: Literal["ebu", "netflix", "atsc"] = "ebu"
     described_default: bool = True
+    video_crf: int = Field(
+        18, ge=0, le=51, description="x264 quality when the picture is re-encoded"
+    )
+    video_preset: str = Field("fast", description="x264 speed preset when re-encoding")
 
 
 class NarrateSettings(BaseModel):

@@ -30,7 +30,7 @@ from autodescribe.stages.shots import FramePass, analyse_frames
 from autodescribe.stages.speech import SpeechAnalysis, detect_speech
 from autodescribe.stages.text import read_scene_text
 from autodescribe.stages.transcribe import transcribe_speech
-from autodescribe.stages.voice import speak_descriptions
+from autodescribe.stages.voice import SpeakSettings, speak_descriptions
 from autodescribe.types import Cue, Gap, OnScreenText, Scene, Script, SpeechSpan, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,11 @@ class NarrateResult:
     scenes: list[Scene]
     outputs: dict[str, Deliverables] = field(default_factory=dict)  # per language
     computed: list[str] = field(default_factory=list)  # stages that ran (not reused)
+
+
+def frame_seconds(info: VideoInfo) -> float:
+    """One frame's duration (25 fps when the stream does not say)."""
+    return round(1.0 / info.fps, 6) if info.fps > 0 else 0.04
 
 
 def make_describer(settings: DescribeSettings) -> Describer:
@@ -135,7 +140,9 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     speech = work.stage(
         "speech", speech_key, SpeechAnalysis, lambda: detect_speech(info, settings.speech)
     )
-    slots = plan_slots(scenes, find_gaps(speech.spans, info.duration, settings.gaps), settings.gaps)
+    gaps = find_gaps(speech.spans, info.duration, settings.gaps)
+    freezable = speech.spans if settings.fit.extended != "off" else None
+    slots = plan_slots(scenes, gaps, settings.gaps, freezable)
     transcript_key = stable_hash("transcribe", speech_key, settings.transcribe)
     dialogue = work.stage(
         "transcribe",
@@ -182,11 +189,10 @@ def _describe_and_speak(
     items = [(d, slots[d.scene]) for d in descriptions if d.text and not d.skip]
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
     level = analysis.speech.dialogue_rms_db
-    voice_key = stable_hash("voice", describe_key, settings.voice, settings.fit, round(level, 1))
+    speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), frame_seconds(info))
+    voice_key = stable_hash("voice", describe_key, speak)
     try:
-        cues = speak_descriptions(
-            items, voice, describer, work, voice_key, (settings.voice, settings.fit, level)
-        )
+        cues = speak_descriptions(items, voice, describer, work, voice_key, speak)
     finally:
         voice.close()
     title, summary = work.stage(

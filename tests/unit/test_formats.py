@@ -153,8 +153,8 @@ def test_read_cues_picks_the_format_by_suffix(script: Script, tmp_path: Path) ->
         cues = read_cues(tmp_path / name)
         assert [(_ms(c.start), _ms(c.end), c.text) for c in cues] == expected
     assert read_cues(tmp_path / "s.script.json") == script.cues
-    with pytest.raises(MediaError, match=r"\.json, \.srt, \.vtt"):
-        read_cues(tmp_path / "s.ttml")
+    with pytest.raises(MediaError, match=r"\.dapt, \.json, \.srt, \.ttml, \.vtt"):
+        read_cues(tmp_path / "s.ass")
 
 
 def test_bad_files_fail_with_a_line_that_says_where(tmp_path: Path) -> None:

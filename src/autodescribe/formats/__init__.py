@@ -20,6 +20,8 @@ CUE_READERS: dict[str, str] = {
     ".json": "autodescribe.formats.script_json:read_cues",
     ".vtt": "autodescribe.formats.webvtt:read_vtt",
     ".srt": "autodescribe.formats.srt:read_srt",
+    ".ttml": "autodescribe.formats.dapt:read_dapt",
+    ".dapt": "autodescribe.formats.dapt:read_dapt",
 }
 
 _TIMESTAMP = re.compile(r"^(?:(\d+):)?([0-5]\d):([0-5]\d)[.,](\d{1,3})$")

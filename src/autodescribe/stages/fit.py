@@ -1,8 +1,8 @@
 """Fit: make spoken descriptions fit their slots.
 
 In order: speak faster (at most `max_speedup`), then ask the describer for a
-shorter text, then drop the description. Extended description (freezing the
-picture) takes the place of dropping once it lands.
+shorter text, then freeze the picture for the rest (extended description) or,
+where that is off, drop the description. The voice stage applies the order.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class FitDecision:
 
 def decide(duration: float, window: float, words: int, max_speedup: float) -> FitDecision:
     """Whether `duration` seconds of speech fit `window`, and at which rate."""
+    if window <= 0:
+        return FitDecision(fits=False, rate=max_speedup, words_wanted=0)
     if duration <= window:
         return FitDecision(fits=True, rate=1.0, words_wanted=words)
     needed = duration / window

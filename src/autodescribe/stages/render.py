@@ -2,16 +2,15 @@
 
 The mix is computed in numpy, block by block, and streamed to ffmpeg as raw
 float samples: the gain envelope is exact to the sample, the ramps are smooth
-(no pops), and memory stays flat however long the programme is. ffmpeg only
-encodes the mix and muxes it beside the stream-copied video and the untouched
-original audio.
+(no pops), and memory stays flat however long the programme is. The mix is
+measured first and brought to the loudness preset with one constant gain;
+ffmpeg then encodes it and muxes it beside the video (stream-copied unless
+extended description froze the picture) and the original audio.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import re
 import wave
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,41 +22,36 @@ import numpy as np
 from autodescribe.cache import move_atomic
 from autodescribe.config import RenderSettings
 from autodescribe.errors import ConfigError, MediaError
-from autodescribe.languages import LANGUAGES, language_name, language_tag
+from autodescribe.loudness import preset as loudness_preset
 from autodescribe.media.audio import iter_audio, read_audio
 from autodescribe.media.ffmpeg import run_ffmpeg
-from autodescribe.types import Cue, VideoInfo
+from autodescribe.stages.extend import (
+    Freeze,
+    frozen_seconds,
+    insert_silence,
+    mute_gain,
+    output_cues,
+    output_freeze_spans,
+    plan_freezes,
+    to_output_time,
+)
+from autodescribe.stages.mux import inspect_output, mux_args
+from autodescribe.stages.normalize import (
+    Loudness,
+    measure_loudness,
+    measure_raw,
+    only_spans,
+    plan_loudness,
+)
+from autodescribe.types import Cue, SpeechSpan, VideoInfo
+
+__all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "render_described"]
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
 CHANNELS = 2
-MIX_BITRATE = "192k"
 _BLOCK_SECONDS = 10.0
-
-_MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"})
-_MKV_AUDIO = frozenset(
-    {"aac", "mp3", "mp2", "ac3", "eac3", "dts", "truehd", "opus", "vorbis", "flac", "alac"}
-    | {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"}
-)
-# Audio codecs each output container can take as a stream copy.
-_COPYABLE_AUDIO: dict[str, frozenset[str]] = {
-    ".mp4": _MP4_AUDIO,
-    ".m4v": _MP4_AUDIO,
-    ".mov": _MP4_AUDIO,
-    ".mkv": _MKV_AUDIO,
-    ".webm": frozenset({"opus", "vorbis"}),
-}
-# FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
-# in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
-_MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
-
-
-@dataclass(frozen=True)
-class Loudness:
-    integrated_lufs: float | None
-    true_peak_dbtp: float | None
-    loudness_range_lu: float | None
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,19 @@ class RenderReport:
     integrated_lufs: float | None
     true_peak_dbtp: float | None
     loudness_range_lu: float | None
-    clipped_samples: int = 0
+    preset: str = "ebu"
+    target_lufs: float | None = None
+    dialogue_lufs: float | None = None  # dialogue-gated loudness of the mix (netflix)
+    gain_db: float = 0.0  # constant gain that brought the mix to its preset
+    video: str = "stream-copied"  # or how it was re-encoded, and why
+    extension_seconds: float = 0.0  # frozen picture added by extended description
+
+
+def timeline(video: VideoInfo, cues: Sequence[Cue]) -> tuple[list[Freeze], list[Cue], float]:
+    """The freezes, the cues in output time and the output duration."""
+    frame = 1.0 / video.fps if video.fps > 0 else 0.04
+    freezes = plan_freezes(cues, frame)
+    return freezes, output_cues(cues, freezes), video.duration + frozen_seconds(freezes)
 
 
 def build_narration(
@@ -98,20 +104,31 @@ def render_described(
     out_path: Path,
     settings: RenderSettings,
     language: str,
+    dialogue: Sequence[SpeechSpan] = (),
 ) -> RenderReport:
-    """Write the described video: ducked programme + narration as audio 1, original as audio 2."""
-    _check_inputs(video, narration_wav, cues, out_path)
+    """Write the described video: ducked programme + narration as audio 1, original as audio 2.
+
+    `cues` are in programme time; `narration_wav` is the stem in output time
+    (see `timeline`). `dialogue` gates the loudness for dialogue-gated presets.
+    """
+    _check_inputs(video, narration_wav, out_path)
+    freezes, shifted, duration = timeline(video, cues)
+    preset = loudness_preset(settings.loudness)
+    speech = [(to_output_time(s.start, freezes), to_output_time(s.end, freezes)) for s in dialogue]
+
+    def mix() -> Iterator[bytes]:
+        return _mix_bytes(video, narration_wav, shifted, freezes, settings)
+
+    plan = plan_loudness(mix, preset, speech, duration)
+    muxing = mux_args(video, out_path, settings, language, plan.filter, freezes)
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    clipped = [0]
-    mix = _mix_bytes(
-        video, narration_wav, _duck_spans(cues, settings.ramp_seconds), settings, clipped
-    )
     args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
-    args += ["-i", video.path, *_mux_args(video, out_path, settings, language), str(tmp)]
+    args += ["-i", video.path, *muxing.args, str(tmp)]
     try:
-        run_ffmpeg(args, "rendering", duration=video.duration, stdin=mix)
-        duration, marked = _inspect(tmp)
-        loudness = measure_loudness(tmp, duration=duration)
+        run_ffmpeg(args, "rendering", duration=duration, stdin=mix())
+        written, marked = inspect_output(tmp)
+        loudness = measure_loudness(tmp, duration=written)
+        achieved_dialogue = _dialogue_loudness(tmp, speech) if preset.dialogue_gated else None
         move_atomic(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -120,41 +137,34 @@ def render_described(
             "%s cannot mark the described track for the visually impaired; use .mp4 or .mkv",
             out_path.suffix or "this container",
         )
-    if clipped[0]:
-        log.warning(
-            "the mix clipped on %d samples; lower the narration or the programme", clipped[0]
-        )
     frame = 1.0 / video.fps if video.fps > 0 else 0.04
-    if abs(duration - video.duration) > frame:
-        log.warning("rendered %.3f s but the input lasts %.3f s", duration, video.duration)
+    if abs(written - duration) > frame:
+        log.warning("rendered %.3f s but expected %.3f s", written, duration)
     return RenderReport(
         path=str(out_path),
-        duration=duration,
+        duration=written,
         integrated_lufs=loudness.integrated_lufs,
         true_peak_dbtp=loudness.true_peak_dbtp,
         loudness_range_lu=loudness.loudness_range_lu,
-        clipped_samples=clipped[0],
+        preset=preset.name,
+        target_lufs=preset.target_lufs,
+        dialogue_lufs=achieved_dialogue,
+        gain_db=plan.gain_db,
+        video=muxing.video_mode,
+        extension_seconds=frozen_seconds(freezes),
     )
 
 
-def measure_loudness(path: Path, audio_index: int = 0, duration: float | None = None) -> Loudness:
-    """EBU R128 integrated loudness, true peak and range of one audio stream of `path`."""
-    args = ["-i", str(path), "-map", f"0:a:{audio_index}", "-vn", "-sn", "-dn"]
-    args += ["-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
-    stderr = run_ffmpeg(args, "loudness", duration=duration)
-    summary = stderr[stderr.rfind("Summary:") :]
-
-    def figure(label: str, unit: str) -> float | None:
-        match = re.search(rf"\b{label}:\s+(-?(?:inf|[\d.]+))\s+{unit}", summary)
-        value = float(match.group(1)) if match else math.nan
-        return value if math.isfinite(value) and value > -70.0 else None
-
-    return Loudness(figure("I", "LUFS"), figure("Peak", "dBFS"), figure("LRA", "LU"))
+def _dialogue_loudness(path: Path, speech: Sequence[tuple[float, float]]) -> float | None:
+    """Integrated loudness of the described track over the dialogue only."""
+    if not speech:
+        return None
+    blocks = (data.astype("<f4").tobytes() for data in iter_audio(path, SAMPLE_RATE, CHANNELS))
+    seconds = sum(b - a for a, b in speech)
+    return measure_raw(only_spans(blocks, speech), seconds).integrated_lufs
 
 
-def _check_inputs(
-    video: VideoInfo, narration_wav: Path, cues: Sequence[Cue], out_path: Path
-) -> None:
+def _check_inputs(video: VideoInfo, narration_wav: Path, out_path: Path) -> None:
     if Path(video.path).resolve() == out_path.resolve():
         raise ConfigError(
             f"the output {out_path} would overwrite the input", "choose another output path"
@@ -162,11 +172,6 @@ def _check_inputs(
     if not narration_wav.is_file():
         raise MediaError(
             f"narration stem {narration_wav} not found", "build it with build_narration first"
-        )
-    if any(cue.extension > 0 for cue in cues):
-        raise ConfigError(
-            "extended description (frozen frames) cannot be rendered yet",
-            "set fit.extended to 'off' so every cue fits its gap",
         )
 
 
@@ -264,24 +269,28 @@ def _gain_block(
 def _mix_bytes(
     video: VideoInfo,
     narration_wav: Path,
-    spans: Sequence[tuple[float, float]],
+    cues: Sequence[Cue],
+    freezes: Sequence[Freeze],
     settings: RenderSettings,
-    clipped: list[int],
 ) -> Iterator[bytes]:
-    """The described mix as raw float32 stereo, exactly the programme's length."""
-    total = round(video.duration * SAMPLE_RATE)
+    """The described mix as raw float32 stereo in output time (programme paused at freezes)."""
+    total = round((video.duration + frozen_seconds(freezes)) * SAMPLE_RATE)
     block = round(_BLOCK_SECONDS * SAMPLE_RATE)
+    spans = _duck_spans(cues, settings.ramp_seconds)
+    muted = output_freeze_spans(freezes)
     narration = _fixed_blocks(iter_audio(narration_wav, SAMPLE_RATE, CHANNELS), total, block)
-    programme = _fixed_blocks(_programme_audio(video), total, block)
+    source = insert_silence(
+        _fixed_blocks(_programme_audio(video), round(video.duration * SAMPLE_RATE), block),
+        freezes,
+        SAMPLE_RATE,
+    )
+    programme = _fixed_blocks(source, total, block)
     first = 0
     for prog, narr in zip(programme, narration, strict=True):
         gain = _gain_block(spans, first, len(prog), settings.duck_db, settings.ramp_seconds)
-        mix = prog * gain[:, None] + narr
-        over = np.abs(mix) > 1.0
-        if over.any():
-            clipped[0] += int(over.sum())
-            np.clip(mix, -1.0, 1.0, out=mix)
-        yield mix.astype("<f4").tobytes()
+        if muted:
+            gain *= mute_gain(muted, (first + np.arange(len(prog))) / SAMPLE_RATE)
+        yield (prog * gain[:, None] + narr).astype("<f4").tobytes()
         first += len(prog)
 
 
@@ -335,67 +344,3 @@ def _fixed_blocks(blocks: Iterable[np.ndarray], total: int, block: int) -> Itera
         yield pending[:want]
         pending = pending[want:]
         done += want
-
-
-def _mux_args(
-    video: VideoInfo, out_path: Path, settings: RenderSettings, language: str
-) -> list[str]:
-    """Maps, codecs, dispositions and titles; input 0 is the mix on stdin, input 1 the video."""
-    suffix = out_path.suffix.lower()
-    codec = "libopus" if suffix == ".webm" else "aac"
-    described_title = f"{language_name(language)} - Audio Description"
-    args = ["-map", "1:V?", "-map", "0:a"]
-    args += ["-map", "1:a:0"] if video.has_audio else []
-    if suffix == Path(video.path).suffix.lower():
-        args += ["-map", "1:s?", "-c:s", "copy"]
-    args += ["-map_metadata", "1", "-map_chapters", "1", "-c:v", "copy"]
-    args += ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
-    described_default = settings.described_default or not video.has_audio
-    args += [
-        "-disposition:a:0",
-        "default+visual_impaired" if described_default else "visual_impaired",
-    ]
-    args += _track_metadata(0, described_title, language_tag(language), suffix)
-    if video.has_audio:
-        original = video.audio[0]
-        if original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
-            args += ["-c:a:1", "copy"]
-        else:
-            args += ["-c:a:1", codec, "-b:a:1", MIX_BITRATE]
-        args += ["-disposition:a:1", "0" if described_default else "default"]
-        args += _track_metadata(1, _original_title(original.language, original.title), None, suffix)
-    if suffix in _MOV_FAMILY:
-        args += ["-movflags", "+faststart", "-f", "mp4"]
-    return args
-
-
-def _track_metadata(index: int, title: str, tag: str | None, suffix: str) -> list[str]:
-    """Title (and language); MP4 players read the title from the handler name, so set both."""
-    args = [f"-metadata:s:a:{index}", f"title={title}"]
-    if suffix in _MOV_FAMILY:
-        args += [f"-metadata:s:a:{index}", f"handler_name={title}"]
-    if tag:
-        args += [f"-metadata:s:a:{index}", f"language={tag}"]
-    return args
-
-
-def _original_title(tag: str | None, title: str | None) -> str:
-    """The original track's language name if its tag says it, else its own title, or 'Original'."""
-    names = {code: name for code, (name, _) in LANGUAGES.items()}
-    names.update({three: name for name, three in LANGUAGES.values()})
-    if tag and tag.lower() in names:
-        return names[tag.lower()]
-    return title or "Original"
-
-
-def _inspect(path: Path) -> tuple[float, bool]:
-    """The rendered file's duration, and whether its first audio track kept its AD mark."""
-    with av.open(str(path)) as container:
-        if container.duration is None:
-            raise MediaError(
-                f"the rendered file {path.name} has no duration", "check the ffmpeg output"
-            )
-        marked = bool(
-            container.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
-        )
-        return container.duration / 1e6, marked

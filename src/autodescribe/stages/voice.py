@@ -8,7 +8,9 @@ Narration is levelled to the programme's dialogue and kept below full scale.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +27,37 @@ from autodescribe.types import Cue, Description, Gap
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SpeakSettings:
+    """What voicing needs besides the texts: voice, fit rules, dialogue level, frame length."""
+
+    voice: VoiceSettings
+    fit: FitSettings
+    dialogue_db: float  # narration is levelled to this RMS
+    frame: float = 0.04  # seconds per video frame; a frozen picture lasts whole frames
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    text: str
+    audio: np.ndarray
+    rate: float
+    extension: float  # seconds the picture must freeze for
+
+
 def speak_descriptions(
     items: Sequence[tuple[Description, Gap]],
     voice: Callable[[], Voice],
-    describer: Callable[[], Describer],
+    describer: Callable[[], Describer] | None,
     work: WorkDir,
     key: str,
-    settings: tuple[VoiceSettings, FitSettings, float],
+    settings: SpeakSettings,
 ) -> list[Cue]:
-    """Cues for every description that fits; the others are dropped with a log line."""
+    """Cues for every description that fits (or is extended); the others are dropped.
+
+    Without a describer (a human-edited script) nothing is shortened: what does
+    not fit is extended where allowed, else spoken at the fastest rate.
+    """
     cues: list[Cue] = []
     with progress("voice", len(items), unit="cues") as bar:
         for description, slot in items:
@@ -58,40 +82,70 @@ def _make_cue(
     slot: Gap,
     name: str,
     voice: Callable[[], Voice],
-    describer: Callable[[], Describer],
+    describer: Callable[[], Describer] | None,
     work: WorkDir,
     key: str,
-    settings: tuple[VoiceSettings, FitSettings, float],
+    settings: SpeakSettings,
 ) -> Cue | None:
-    voice_settings, fit, dialogue_db = settings
+    spoken = _fit_speech(description, slot, voice, describer, settings.fit)
+    if spoken is None or not spoken.text:
+        return None
+    rate = voice().sample_rate
+    audio = level(spoken.audio, settings.dialogue_db, settings.voice.headroom_db)
+    path = Path(work.folder("voice", key)) / f"{name}.wav"
+    write_wav(path, audio, rate)
+    seconds = len(audio) / rate
+    start, extension = slot.start, 0.0
+    if spoken.extension > 0:
+        frame = settings.frame
+        start = round(round(slot.start / frame) * frame, 6)
+        extension = round(math.ceil(spoken.extension / frame - 1e-6) * frame, 6)
+    end = start + seconds if extension else min(slot.end, start + seconds)
+    return Cue(
+        start=start,
+        end=round(end, 3),
+        text=spoken.text,
+        scene=description.scene,
+        audio=str(path),
+        rate=spoken.rate,
+        extension=extension,
+    )
+
+
+def _fit_speech(
+    description: Description,
+    slot: Gap,
+    voice: Callable[[], Voice],
+    describer: Callable[[], Describer] | None,
+    fit: FitSettings,
+) -> _Spoken | None:
+    """Speed up, shorten once, then freeze the picture or drop, as the fit settings say."""
     text = description.text
     for attempt in range(2):
         audio = voice().synthesize(text)
         seconds = len(audio) / voice().sample_rate
+        if fit.extended == "on" or (fit.extended == "auto" and slot.duration <= 0):
+            return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration))
         decision = decide(seconds, slot.duration, len(text.split()), fit.max_speedup)
         if decision.fits:
-            break
-        if attempt == 0 and decision.words_wanted > 0:
+            if decision.rate != 1.0:
+                audio = voice().synthesize(text, rate=decision.rate)
+            return _Spoken(text, audio, decision.rate, 0.0)
+        if attempt == 0 and describer is not None and decision.words_wanted > 0:
             text = describer().shorten(text, decision.words_wanted, description.language)
+            if not text:
+                return None
             continue
+        break
+    if fit.extended == "off" and describer is not None:
         log.warning("scene %d: no room for %r, dropped", description.scene, text)
         return None
-    if not text:
-        return None
-    if decision.rate != 1.0:
-        audio = voice().synthesize(text, rate=decision.rate)
-    audio = level(audio, dialogue_db, voice_settings.headroom_db)
-    path = Path(work.folder("voice", key)) / f"{name}.wav"
-    write_wav(path, audio, voice().sample_rate)
-    end = min(slot.end, slot.start + len(audio) / voice().sample_rate)
-    return Cue(
-        start=slot.start,
-        end=round(end, 3),
-        text=text,
-        scene=description.scene,
-        audio=str(path),
-        rate=decision.rate,
-    )
+    audio = voice().synthesize(text, rate=fit.max_speedup)
+    over = len(audio) / voice().sample_rate - slot.duration
+    if fit.extended == "off":
+        log.warning("the cue at %.2f s runs %.2f s past its gap", slot.start, over)
+        return _Spoken(text, audio, fit.max_speedup, 0.0)
+    return _Spoken(text, audio, fit.max_speedup, over)
 
 
 def level(audio: np.ndarray, target_rms_db: float, headroom_db: float) -> np.ndarray:

@@ -1,0 +1,133 @@
+"""Extended description: where the picture freezes, and the programme timeline around it.
+
+A cue with `extension > 0` stops the programme at its start for that many
+seconds: the picture holds its frame and the programme audio pauses, the
+narration plays, then the programme resumes. Script times stay in programme
+time; everything rendered (stem, mix, video) is in output time, which is
+programme time plus the freezes before it. Freezes fall on frame boundaries
+and last whole frames, so picture and sound stay in step to the sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from autodescribe.types import Cue
+
+
+@dataclass(frozen=True)
+class Freeze:
+    at: float  # programme time where the picture stops
+    seconds: float  # how long it stays stopped
+
+
+def plan_freezes(cues: Sequence[Cue], frame: float) -> list[Freeze]:
+    """One freeze per extended cue, snapped to whole frames; freezes at one point add up."""
+    merged: dict[int, int] = {}
+    for cue in cues:
+        if cue.extension > 0:
+            at = round(cue.start / frame)
+            merged[at] = merged.get(at, 0) + math.ceil(cue.extension / frame - 1e-6)
+    return [
+        Freeze(at=round(at * frame, 6), seconds=round(frames * frame, 6))
+        for at, frames in sorted(merged.items())
+    ]
+
+
+def frozen_seconds(freezes: Sequence[Freeze]) -> float:
+    return round(sum(f.seconds for f in freezes), 6)
+
+
+def to_output_time(t: float, freezes: Sequence[Freeze]) -> float:
+    """Where programme time `t` lands in the output: after every freeze that starts before it."""
+    return t + sum(f.seconds for f in freezes if f.at < t - 1e-9)
+
+
+def output_cues(cues: Sequence[Cue], freezes: Sequence[Freeze]) -> list[Cue]:
+    """The cues on the output timeline (a cue starting at a freeze starts with it)."""
+    shifted = []
+    for cue in cues:
+        offset = to_output_time(cue.start, freezes) - cue.start
+        shifted.append(replace(cue, start=cue.start + offset, end=cue.end + offset))
+    return shifted
+
+
+def output_freeze_spans(freezes: Sequence[Freeze]) -> list[tuple[float, float]]:
+    """The freezes as (start, end) in output time: where the programme is still and silent."""
+    spans = []
+    before = 0.0
+    for freeze in freezes:
+        start = freeze.at + before
+        spans.append((start, start + freeze.seconds))
+        before += freeze.seconds
+    return spans
+
+
+def insert_silence(
+    blocks: Iterable[np.ndarray], freezes: Sequence[Freeze], sample_rate: int
+) -> Iterator[np.ndarray]:
+    """Programme audio with silence inserted at each freeze (blocks are (n, channels))."""
+    points = [(round(f.at * sample_rate), round(f.seconds * sample_rate)) for f in freezes]
+    done = 0
+    upcoming = 0
+    for data in blocks:
+        while upcoming < len(points) and points[upcoming][0] < done + len(data):
+            cut = points[upcoming][0] - done
+            if cut > 0:
+                yield data[:cut]
+            yield np.zeros((points[upcoming][1], data.shape[1]), data.dtype)
+            data = data[max(cut, 0) :]
+            done += max(cut, 0)
+            upcoming += 1
+        if len(data):
+            yield data
+        done += len(data)
+    for _, length in points[upcoming:]:  # freezes past the audio's end (audio shorter than video)
+        yield np.zeros((length, 2), np.float32)
+
+
+def mute_gain(
+    spans: Sequence[tuple[float, float]], times: np.ndarray, fade: float = 0.01
+) -> np.ndarray:
+    """1 outside the freezes, 0 inside, with short fades so the pause does not click."""
+    gain = np.ones(len(times), np.float32)
+    for start, end in spans:
+        if end + fade < times[0] or start - fade > times[-1]:
+            continue
+        down = ((start - times) / fade).clip(0.0, 1.0)
+        up = ((times - end) / fade).clip(0.0, 1.0)
+        gain = np.minimum(gain, np.maximum(down, up).astype(np.float32))
+    return gain
+
+
+def video_filter(freezes: Sequence[Freeze], fps: float) -> str:
+    """An ffmpeg filter chain that holds frame `at * fps` for each freeze, then retimes."""
+    chain = []
+    inserted = 0
+    for freeze in freezes:
+        frame = round(freeze.at * fps) + inserted
+        copies = round(freeze.seconds * fps)
+        # the frame shown at the freeze point is repeated `copies` more times
+        chain.append(f"loop=loop={copies}:size=1:start={frame}")
+        inserted += copies
+    chain.append(f"setpts=N/({fps:.6f}*TB)")
+    return ",".join(chain)
+
+
+def audio_filter(freezes: Sequence[Freeze], label_in: str, label_out: str) -> str:
+    """An ffmpeg filter graph that pauses an audio stream at each freeze (for the original)."""
+    bounds = [0.0, *(f.at for f in freezes)]
+    count = len(bounds)
+    parts = [f"[{label_in}]asplit={count}" + "".join(f"[s{i}]" for i in range(count))]
+    for i, start in enumerate(bounds):
+        end = f":end={bounds[i + 1]:.6f}" if i + 1 < count else ""
+        pad = f",apad=pad_dur={freezes[i].seconds:.6f}" if i < len(freezes) else ""
+        parts.append(f"[s{i}]atrim=start={start:.6f}{end},asetpts=PTS-STARTPTS{pad}[t{i}]")
+    parts.append(
+        "".join(f"[t{i}]" for i in range(count)) + f"concat=n={count}:v=0:a=1[{label_out}]"
+    )
+    return ";".join(parts)

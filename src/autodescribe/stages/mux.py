@@ -1,0 +1,139 @@
+"""Mux: which streams go into the described file, with which codecs, flags and titles.
+
+Input 0 is the normalised mix streamed on stdin, input 1 the source video.
+The picture is stream-copied unless extended description froze it; then it is
+re-encoded at a quality-preserving setting and the original audio track is
+paused with it, so every track keeps the same timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from autodescribe.config import RenderSettings
+from autodescribe.errors import MediaError
+from autodescribe.languages import LANGUAGES, language_name, language_tag
+from autodescribe.stages.extend import Freeze, audio_filter, video_filter
+from autodescribe.types import VideoInfo
+
+MIX_BITRATE = "192k"
+SAMPLE_RATE = 48000
+
+_MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"})
+_MKV_AUDIO = frozenset(
+    {"aac", "mp3", "mp2", "ac3", "eac3", "dts", "truehd", "opus", "vorbis", "flac", "alac"}
+    | {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"}
+)
+# Audio codecs each output container can take as a stream copy.
+_COPYABLE_AUDIO: dict[str, frozenset[str]] = {
+    ".mp4": _MP4_AUDIO,
+    ".m4v": _MP4_AUDIO,
+    ".mov": _MP4_AUDIO,
+    ".mkv": _MKV_AUDIO,
+    ".webm": frozenset({"opus", "vorbis"}),
+}
+# FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
+# in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
+_MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
+
+
+@dataclass(frozen=True)
+class MuxPlan:
+    args: list[str]
+    video_mode: str  # "stream-copied" or what re-encoded it, for the report
+
+
+def mux_args(
+    video: VideoInfo,
+    out_path: Path,
+    settings: RenderSettings,
+    language: str,
+    mix_filter: str,
+    freezes: list[Freeze],
+) -> MuxPlan:
+    """Filters, maps, codecs, dispositions and titles for the described file."""
+    suffix = out_path.suffix.lower()
+    codec = "libopus" if suffix == ".webm" else "aac"
+    graph = [f"[0:a]{mix_filter}[mix]"]
+    if freezes:
+        graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
+        if video.has_audio:
+            graph.append(audio_filter(freezes, "1:a:0", "orig"))
+        args = ["-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[mix]"]
+        args += ["-map", "[orig]"] if video.has_audio else []
+        encoder, video_args = _video_encoder(suffix, settings)
+        args += video_args
+        mode = f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)"
+    else:
+        args = ["-filter_complex", ";".join(graph), "-map", "1:V?", "-map", "[mix]"]
+        args += ["-map", "1:a:0"] if video.has_audio else []
+        if suffix == Path(video.path).suffix.lower():
+            args += ["-map", "1:s?", "-c:s", "copy"]
+        args += ["-c:v", "copy"]
+        mode = "stream-copied"
+    args += ["-map_metadata", "1", "-map_chapters", "1"]
+    args += ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
+    described_default = settings.described_default or not video.has_audio
+    args += [
+        "-disposition:a:0",
+        "default+visual_impaired" if described_default else "visual_impaired",
+    ]
+    described_title = f"{language_name(language)} - Audio Description"
+    args += _track_metadata(0, described_title, language_tag(language), suffix)
+    if video.has_audio:
+        original = video.audio[0]
+        if not freezes and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
+            args += ["-c:a:1", "copy"]
+        else:
+            args += ["-c:a:1", codec, "-b:a:1", MIX_BITRATE]
+        args += ["-disposition:a:1", "0" if described_default else "default"]
+        args += _track_metadata(1, _original_title(original.language, original.title), None, suffix)
+    if suffix in _MOV_FAMILY:
+        args += ["-movflags", "+faststart", "-f", "mp4"]
+    return MuxPlan(args, mode)
+
+
+def _video_encoder(suffix: str, settings: RenderSettings) -> tuple[str, list[str]]:
+    """A quality-preserving encoder the container can hold."""
+    if suffix == ".webm":
+        crf = str(min(63, settings.video_crf + 13))
+        args = ["-c:v", "libvpx-vp9", "-crf", crf, "-b:v", "0", "-row-mt", "1"]
+        return f"libvpx-vp9 crf {crf}", [*args, "-deadline", "good", "-cpu-used", "4"]
+    crf = str(settings.video_crf)
+    args = ["-c:v", "libx264", "-crf", crf, "-preset", settings.video_preset]
+    return f"libx264 crf {crf}", args
+
+
+def _track_metadata(index: int, title: str, tag: str | None, suffix: str) -> list[str]:
+    """Title (and language); MP4 players read the title from the handler name, so set both."""
+    args = [f"-metadata:s:a:{index}", f"title={title}"]
+    if suffix in _MOV_FAMILY:
+        args += [f"-metadata:s:a:{index}", f"handler_name={title}"]
+    if tag:
+        args += [f"-metadata:s:a:{index}", f"language={tag}"]
+    return args
+
+
+def _original_title(tag: str | None, title: str | None) -> str:
+    """The original track's language name if its tag says it, else its own title, or 'Original'."""
+    names = {code: name for code, (name, _) in LANGUAGES.items()}
+    names.update({three: name for name, three in LANGUAGES.values()})
+    if tag and tag.lower() in names:
+        return names[tag.lower()]
+    return title or "Original"
+
+
+def inspect_output(path: Path) -> tuple[float, bool]:
+    """The rendered file's duration, and whether its first audio track kept its AD mark."""
+    with av.open(str(path)) as container:
+        if container.duration is None:
+            raise MediaError(
+                f"the rendered file {path.name} has no duration", "check the ffmpeg output"
+            )
+        marked = bool(
+            container.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+        )
+        return container.duration / 1e6, marked
