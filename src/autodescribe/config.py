@@ -103,6 +103,7 @@ class RenderSettings(_Section):
         18, ge=0, le=51, description="x264 quality when the picture is re-encoded"
     )
     video_preset: str = Field("fast", description="x264 speed preset when re-encoding")
+    hls: bool = Field(False, description="also write an HLS package (NAME.hls/master.m3u8)")
 
 
 class NarrateSettings(BaseModel):
@@ -132,4 +133,5 @@ class NarrateJob(BaseModel):
 
     @property
     def work_dir(self) -> Path:
-        return self.out_dir / f".{self.video.stem}.autodescribe"
+        # absolute, so the audio paths written into scripts do not depend on the cwd
+        return self.out_dir.resolve() / f".{self.video.stem}.autodescribe"

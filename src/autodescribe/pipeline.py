@@ -109,17 +109,33 @@ def narrate(job: NarrateJob) -> NarrateResult:
             script = _describe_and_speak(language, info, job, analysis, describer, work)
             suffix = f".{language}" if len(languages) > 1 else ""
             name = job.video.stem + suffix
-            result.outputs[language] = deliver(info, script, job.out_dir, name, settings, work)
+            result.outputs[language] = deliver(
+                info, script, job.out_dir, name, settings, work, analysis.speech.spans
+            )
     finally:
         describer.close()
     result.computed = work.computed
     return result
 
 
+def source_key(video: Path) -> str:
+    """Identity of the input video for cache keys (content fingerprint and name)."""
+    return stable_hash(file_fingerprint(video), video.name)
+
+
+def speech_stage(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[SpeechAnalysis, str]:
+    """Speech spans and dialogue level, from the work folder when already found; and their key."""
+    key = stable_hash("speech", source_key(job.video), job.settings.speech)
+    speech = work.stage(
+        "speech", key, SpeechAnalysis, lambda: detect_speech(info, job.settings.speech)
+    )
+    return speech, key
+
+
 def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     """Shots, scenes, speech, transcript, slots and on-screen text, each stored as it lands."""
     settings = job.settings
-    source = stable_hash(file_fingerprint(job.video), job.video.name)
+    source = source_key(job.video)
     still = (settings.scenes.still_interval, settings.scenes.still_width)
     frames_key = stable_hash("frames", source, settings.shots, *still)
     frames = work.stage(
@@ -136,10 +152,7 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
         settings.scenes.min_scene_seconds,
         settings.scenes.keyframes_per_scene,
     )
-    speech_key = stable_hash("speech", source, settings.speech)
-    speech = work.stage(
-        "speech", speech_key, SpeechAnalysis, lambda: detect_speech(info, settings.speech)
-    )
+    speech, speech_key = speech_stage(info, job, work)
     gaps = find_gaps(speech.spans, info.duration, settings.gaps)
     freezable = speech.spans if settings.fit.extended != "off" else None
     slots = plan_slots(scenes, gaps, settings.gaps, freezable)
@@ -222,11 +235,17 @@ def _summarize(
     return summarize(story, lines, language)
 
 
+def recorded_settings(settings: NarrateSettings) -> dict[str, Any]:
+    """The settings as stored in a script: everything but secrets and one-off flags."""
+    recorded: dict[str, Any] = settings.model_dump(mode="json", exclude={"force"})
+    recorded["describe"].pop("api_key", None)
+    return recorded
+
+
 def _script(
     info: VideoInfo, language: str, cues: list[Cue], settings: NarrateSettings, job: NarrateJob
 ) -> Script:
-    recorded: dict[str, Any] = settings.model_dump(mode="json", exclude={"force"})
-    recorded["describe"].pop("api_key", None)
+    recorded = recorded_settings(settings)
     return Script(
         video=job.video.name,
         language=language,

@@ -38,11 +38,17 @@ def test_deliverables_are_written(narrated: Path) -> None:
     names = sorted(p.name for p in narrated.iterdir() if not p.name.startswith("."))
     assert names == [
         "sample.ad.srt",
+        "sample.ad.txt",
         "sample.ad.vtt",
         "sample.ad.wav",
+        "sample.dapt.ttml",
         "sample.described.mp4",
+        "sample.qc.json",
         "sample.script.json",
     ]
+    qc = json.loads((narrated / "sample.qc.json").read_text())
+    assert qc["passed"], qc["failures"]
+    assert qc["figures"]["dialogue_overlap_ms"] == 0
 
 
 def test_script_json_has_timed_cues(narrated: Path, sample: SampleTruth) -> None:

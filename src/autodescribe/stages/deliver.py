@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from autodescribe.cache import WorkDir, stable_hash, write_atomic
 from autodescribe.config import NarrateSettings
+from autodescribe.formats.adtext import write_ad_text
+from autodescribe.formats.dapt import write_dapt
 from autodescribe.formats.script_json import write_script
 from autodescribe.formats.srt import write_srt
 from autodescribe.formats.webvtt import write_vtt
-from autodescribe.stages.render import RenderReport, build_narration, render_described
-from autodescribe.types import Script, VideoInfo, from_jsonable, to_jsonable
+from autodescribe.stages.check import check_script, write_qc
+from autodescribe.stages.hls import write_hls
+from autodescribe.stages.render import (
+    RenderReport,
+    build_narration,
+    render_described,
+    timeline,
+)
+from autodescribe.types import Script, SpeechSpan, VideoInfo, from_jsonable, to_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +40,16 @@ class Deliverables:
     script: Path
     vtt: Path
     srt: Path
+    dapt: Path
+    text: Path
+    qc: Path
     report: RenderReport
+    passed_qc: bool = True
+    hls: Path | None = None  # master playlist, when asked for
 
     def files(self) -> list[Path]:
-        return [self.video, self.stem, self.script, self.vtt, self.srt]
+        files = [self.video, self.stem, self.script, self.vtt, self.srt, self.dapt, self.text]
+        return files + [self.qc] + ([self.hls] if self.hls else [])
 
 
 def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> dict[str, Path]:
@@ -43,6 +59,9 @@ def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> di
         "script": out_dir / f"{name}.script.json",
         "vtt": out_dir / f"{name}.ad.vtt",
         "srt": out_dir / f"{name}.ad.srt",
+        "dapt": out_dir / f"{name}.dapt.ttml",
+        "text": out_dir / f"{name}.ad.txt",
+        "qc": out_dir / f"{name}.qc.json",
     }
 
 
@@ -53,24 +72,61 @@ def deliver(
     name: str,
     settings: NarrateSettings,
     work: WorkDir,
+    dialogue: Sequence[SpeechSpan] = (),
 ) -> Deliverables:
+    """Render (unless an identical render is already there) and write every script format."""
     paths = output_paths(out_dir, name)
     out_dir.mkdir(parents=True, exist_ok=True)
     key = stable_hash(
-        "render", to_jsonable(script.cues, list), settings.render, info.path, info.size_bytes
+        "render",
+        to_jsonable(script.cues, list),
+        settings.render,
+        info.path,
+        info.size_bytes,
+        to_jsonable(list(dialogue), list[SpeechSpan]),
     )
     stamp = work.root / f"render-{name}-{key}.json"
     if stamp.exists() and paths["video"].exists() and paths["stem"].exists():
         log.info("render: reusing %s", paths["video"].name)
         report = from_jsonable(RenderReport, json.loads(stamp.read_text()))
     else:
-        build_narration(script.cues, info.duration, paths["stem"])
+        _, shifted, duration = timeline(info, script.cues)
+        build_narration(shifted, duration, paths["stem"])
         report = render_described(
-            info, paths["stem"], script.cues, paths["video"], settings.render, script.language
+            info,
+            paths["stem"],
+            script.cues,
+            paths["video"],
+            settings.render,
+            script.language,
+            dialogue,
         )
         write_atomic(stamp, json.dumps(to_jsonable(report)))
         work.computed.append("render")
     write_script(script, paths["script"])
     write_vtt(script.cues, paths["vtt"])
     write_srt(script.cues, paths["srt"])
-    return Deliverables(report=report, **paths)
+    write_dapt(script, paths["dapt"], audio_base=out_dir)
+    write_ad_text(script, paths["text"])
+    hls = None
+    if settings.render.hls:
+        folder = out_dir / f"{name}.hls"
+        hls = write_hls(
+            paths["video"],
+            folder,
+            script.language,
+            described_default=settings.render.described_default,
+        )
+    qc = check_script(
+        Path(info.path),
+        script.cues,
+        mix=paths["video"],
+        stem=paths["stem"],
+        preset=settings.render.loudness,
+        speech=list(dialogue),
+        speech_padding=settings.speech.padding,
+    )
+    write_qc(qc, paths["qc"])
+    for failure in qc.failures:
+        log.warning("QC: %s", failure)
+    return Deliverables(report=report, passed_qc=qc.passed, hls=hls, **paths)

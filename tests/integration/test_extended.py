@@ -1,0 +1,129 @@
+"""Extended description: a scene with no pause in its dialogue gets a frozen picture.
+
+The clip's second scene is talked over from its cut to its end, so the only
+way to describe it is to stop the programme: the output must grow by exactly
+the extension, the picture must hold while the narration plays, the programme
+audio must pause with it, and the dialogue must come back intact afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from autodescribe.config import FitSettings, NarrateJob, NarrateSettings
+from autodescribe.media.audio import read_audio
+from autodescribe.pipeline import narrate
+from autodescribe.samples import SampleTruth, make_sample_video
+
+RATE = 16000
+LINES = (
+    (3.2, "We should leave before it gets dark."),
+    (5.4, "Did you hear that noise outside?"),
+    (7.4, "I think the car is still in the garage."),
+)
+
+
+@pytest.fixture(scope="module")
+def talky(tmp_path_factory: pytest.TempPathFactory) -> SampleTruth:
+    folder = tmp_path_factory.mktemp("extended")
+    return make_sample_video(
+        folder / "talky.mp4", duration=10.0, cuts=(3.0,), speech=LINES, texts=(), bed=False
+    )
+
+
+@pytest.fixture(scope="module")
+def extended(talky: SampleTruth) -> tuple[Path, dict]:
+    out = Path(talky.path).parent / "out"
+    narrate(NarrateJob(video=Path(talky.path), out_dir=out))
+    return out, json.loads((out / "talky.script.json").read_text())
+
+
+def _frames(path: Path, start: float, end: float) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [
+            frame.to_ndarray(format="gray").astype(np.int16)
+            for frame in container.decode(video=0)
+            if start <= float(frame.time) < end
+        ]
+
+
+def _onsets(samples: np.ndarray, threshold: float = 0.02) -> float:
+    return float(np.flatnonzero(np.abs(samples) > threshold)[0] / RATE)
+
+
+def test_the_talked_over_scene_is_described_over_a_frozen_picture(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    _, script = extended
+    frozen = [c for c in script["cues"] if c["extension"] > 0]
+    assert len(frozen) == 1
+    cue = frozen[0]
+    assert cue["scene"] == 1
+    assert cue["start"] == pytest.approx(3.0, abs=1 / talky.fps)
+    assert not any(s.start < cue["start"] < s.end for s in talky.speech_spans)
+    # the freeze lasts at least as long as the narration, in whole frames
+    assert cue["extension"] >= cue["end"] - cue["start"] - 1e-6
+    assert round(cue["extension"] * talky.fps, 6).is_integer()
+
+
+def test_output_is_longer_by_exactly_the_extension(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    out, script = extended
+    added = sum(c["extension"] for c in script["cues"])
+    with av.open(str(out / "talky.described.mp4")) as container:
+        durations = [float(s.duration * s.time_base) for s in container.streams]
+        frames = container.streams.video[0].frames
+    frame = 1 / talky.fps
+    assert frames == round((talky.duration + added) * talky.fps)
+    for seconds in durations:  # picture and both audio tracks end together
+        assert seconds == pytest.approx(talky.duration + added, abs=frame)
+
+
+def test_picture_holds_while_the_narration_plays(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    out, script = extended
+    cue = next(c for c in script["cues"] if c["extension"] > 0)
+    before = sum(c["extension"] for c in script["cues"] if c["start"] < cue["start"])
+    start = cue["start"] + before
+    held = _frames(out / "talky.described.mp4", start, start + cue["extension"])
+    assert len(held) == round(cue["extension"] * talky.fps) + 0  # every frozen frame
+    changes = [float(np.abs(a - b).mean()) for a, b in zip(held, held[1:], strict=False)]
+    assert max(changes) < 0.5, "the frozen frames must be identical"
+    moving = _frames(Path(talky.path), 3.2, 4.0)
+    motion = [float(np.abs(a - b).mean()) for a, b in zip(moving, moving[1:], strict=False)]
+    assert min(motion) > 2 * max(changes), "outside the freeze the picture moves"
+    stem = read_audio(out / "talky.ad.wav", RATE, channels=1)
+    window = stem[round(start * RATE) : round((start + cue["extension"]) * RATE)]
+    assert np.abs(window).max() > 0.05, "the narration plays during the freeze"
+
+
+def test_programme_pauses_with_the_picture_and_resumes_intact(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    out, script = extended
+    added = sum(c["extension"] for c in script["cues"])
+    original = read_audio(Path(talky.path), RATE, channels=1)
+    kept = read_audio(out / "talky.described.mp4", RATE, channels=1, stream_index=1)
+    first_line = talky.speech_spans[0].start
+    assert _onsets(kept) == pytest.approx(_onsets(original) + added, abs=0.03)
+    assert _onsets(kept) == pytest.approx(first_line + added, abs=0.05)
+    cue = next(c for c in script["cues"] if c["extension"] > 0)
+    frozen = kept[round(cue["start"] * RATE) : round((cue["start"] + cue["extension"]) * RATE)]
+    assert np.abs(frozen).max() < 0.01, "the original track is silent while the picture holds"
+
+
+def test_extension_off_leaves_the_scene_undescribed(talky: SampleTruth, tmp_path: Path) -> None:
+    settings = NarrateSettings(fit=FitSettings(extended="off"))
+    narrate(NarrateJob(video=Path(talky.path), out_dir=tmp_path, settings=settings))
+    script = json.loads((tmp_path / "talky.script.json").read_text())
+    assert all(c["extension"] == 0 for c in script["cues"])
+    assert all(c["scene"] != 1 for c in script["cues"])
+    with av.open(str(tmp_path / "talky.described.mp4")) as container:
+        assert float(container.duration / 1e6) == pytest.approx(talky.duration, abs=1 / talky.fps)
