@@ -74,11 +74,20 @@ def narrate(
     loudness: Annotated[
         LoudnessChoice, typer.Option(help="loudness preset of the mix")
     ] = LoudnessChoice.ebu,
+    container: Annotated[
+        str | None,
+        typer.Option(help="mp4 | mov | mkv | webm for the described video (default: the input's)"),
+    ] = None,
+    original_default: Annotated[
+        bool, typer.Option("--original-default", help="make the original audio the default track")
+    ] = False,
+    hls: Annotated[bool, typer.Option("--hls", help="also write an HLS package")] = False,
     force: Annotated[bool, typer.Option("--force", help="redo every stage")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each stage")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
-    """Describe VIDEO and write NAME.described.mp4, NAME.ad.wav and the script (JSON, VTT, SRT)."""
+    """Describe VIDEO: write NAME.described.mp4, NAME.ad.wav, the script (JSON, VTT, SRT, DAPT,
+    text) and NAME.qc.json."""
     setup_logging(verbose)
     from autodescribe.config import (
         DescribeSettings,
@@ -103,7 +112,12 @@ def narrate(
             ),
             voice=VoiceSettings(voice=voice, name=voice_name),
             fit=FitSettings(extended=extended.value),
-            render=RenderSettings(loudness=loudness.value),
+            render=RenderSettings(
+                loudness=loudness.value,
+                described_default=not original_default,
+                hls=hls,
+                container=container,  # type: ignore[arg-type]
+            ),
             force=force,
         )
         job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings)

@@ -104,6 +104,9 @@ class RenderSettings(_Section):
     )
     video_preset: str = Field("fast", description="x264 speed preset when re-encoding")
     hls: bool = Field(False, description="also write an HLS package (NAME.hls/master.m3u8)")
+    container: Literal["mp4", "mov", "m4v", "mkv", "webm"] | None = Field(
+        None, description="container of the described video; None = the input's (else mp4)"
+    )
 
 
 class NarrateSettings(BaseModel):

@@ -254,7 +254,7 @@ def test_mov_is_written_as_mp4_so_the_mark_survives(media: dict[str, object]) ->
         assert _title(mix) == "English - Audio Description"
 
 
-def test_webm_gets_opus_and_a_warning_that_it_cannot_mark(
+def test_webm_gets_opus_and_keeps_the_audio_description_mark(
     media: dict[str, object], caplog: pytest.LogCaptureFixture
 ) -> None:
     root: Path = media["root"]  # type: ignore[assignment]
@@ -265,12 +265,23 @@ def test_webm_gets_opus_and_a_warning_that_it_cannot_mark(
     run_ffmpeg(args, "making test media")
     with caplog.at_level("WARNING", logger="autodescribe.stages.render"):
         rendered = _render(media, probe(source), "vp9", suffix=".webm")
-    assert "cannot mark the described track" in caplog.text
+    assert "cannot mark the described track" not in caplog.text
     with av.open(str(rendered.out)) as container:
         mix, original = container.streams.audio
         assert (mix.codec_context.name, original.codec_context.name) == ("opus", "opus")
         assert mix.metadata.get("title") == "English - Audio Description"
+        assert mix.disposition & av.stream.Disposition.visual_impaired
+    assert rendered.out.read_bytes()[:64].find(b"\x42\x82\x84webm") > 0  # DocType "webm"
     assert _packets(rendered.out, "video") == _packets(source, "video")
+    assert rendered.report.video == "stream-copied"
+
+
+def test_h264_into_webm_is_re_encoded_and_says_so(media: dict[str, object]) -> None:
+    rendered = _render(media, media["video"], "h264", suffix=".webm")  # type: ignore[arg-type]
+    with av.open(str(rendered.out)) as container:
+        assert container.streams.video[0].codec_context.name == "vp9"
+        assert container.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+    assert rendered.report.video.startswith("re-encoded (libvpx-vp9")
 
 
 def test_late_audio_stays_in_sync_and_uncopyable_audio_is_encoded(
@@ -302,11 +313,11 @@ def test_a_failed_render_leaves_no_file_behind(
     media: dict[str, object], described: Rendered
 ) -> None:
     root: Path = media["root"]  # type: ignore[assignment]
-    out = root / "broken.webm"  # WebM cannot carry H.264: ffmpeg refuses
+    out = root / "broken.mp4"  # a frozen picture needs x264, which refuses this preset
+    frozen = [Cue(1.0, 2.0, "A door opens.", audio=media["cues"][0].audio, extension=0.4)]  # type: ignore[index]
+    settings = RenderSettings(video_preset="no-such-preset")
     with pytest.raises(MediaError, match="ffmpeg failed while rendering") as caught:
-        render_described(
-            described.source, described.stem, media["cues"], out, RenderSettings(), "en"
-        )  # type: ignore[arg-type]
-    assert "VP8" in str(caught.value) or "WebM" in str(caught.value)
+        render_described(described.source, described.stem, frozen, out, settings, "en")
+    assert "preset" in str(caught.value).lower()
     assert not out.exists()
     assert not list(root.glob(".broken*"))

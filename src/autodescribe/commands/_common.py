@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
 from autodescribe.errors import AutodescribeError
 
@@ -29,6 +30,13 @@ def guard(action: Callable[[], Any], debug: bool) -> Any:
             raise
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except ValidationError as exc:
+        if debug:
+            raise
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        typer.echo(f"error: bad value for {where}: {first['msg']}; see --help", err=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: rerun the same command to resume", err=True)
         raise typer.Exit(130) from None

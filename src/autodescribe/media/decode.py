@@ -58,7 +58,7 @@ def iter_analysis_frames(
                 if stills is not None and kept is not None and time + 1e-6 >= next_still:
                     kept.append(_save_still(frame, time, stills))
                     next_still = time + stills.interval
-                # fast bilinear halves the cost of the default scaler; detectors see small frames anyway
+                # fast bilinear halves the default scaler cost; detectors see small frames
                 small = frame.reformat(
                     width=size[0],
                     height=size[1],

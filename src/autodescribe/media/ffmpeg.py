@@ -37,9 +37,15 @@ _GENERIC_LINES = (
     "error selecting an encoder",
     "frame=",
     "size=",
+    "qavg:",  # the AAC encoder's closing statistics
+    "could not open encoder",
+    "error while opening encoder",
+    "possible presets:",
+    "possible tunes:",
+    "possible profiles:",
 )
 # "[webm @ 0x55e7...] " in front of a component's message.
-_COMPONENT = re.compile(r"^\[[^\]]*\]\s*")
+_COMPONENT = re.compile(r"^(?:\[[^\]]*\]\s*)+")
 _KEPT_STDERR_LINES = 400
 
 

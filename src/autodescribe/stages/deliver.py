@@ -65,6 +65,17 @@ def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> di
     }
 
 
+CONTAINERS = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
+
+
+def output_container(source: str, chosen: str | None) -> str:
+    """The described file's suffix: the chosen one, else the input's when we can write it."""
+    if chosen:
+        return chosen if chosen.startswith(".") else f".{chosen}"
+    suffix = Path(source).suffix.lower()
+    return suffix if suffix in CONTAINERS else ".mp4"
+
+
 def deliver(
     info: VideoInfo,
     script: Script,
@@ -75,7 +86,7 @@ def deliver(
     dialogue: Sequence[SpeechSpan] = (),
 ) -> Deliverables:
     """Render (unless an identical render is already there) and write every script format."""
-    paths = output_paths(out_dir, name)
+    paths = output_paths(out_dir, name, output_container(info.path, settings.render.container))
     out_dir.mkdir(parents=True, exist_ok=True)
     key = stable_hash(
         "render",

@@ -38,6 +38,7 @@ _COPYABLE_AUDIO: dict[str, frozenset[str]] = {
 # FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
 # in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
 _MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
+_WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,13 @@ def mux_args(
         args += ["-map", "1:a:0"] if video.has_audio else []
         if suffix == Path(video.path).suffix.lower():
             args += ["-map", "1:s?", "-c:s", "copy"]
-        args += ["-c:v", "copy"]
-        mode = "stream-copied"
+        if suffix == ".webm" and video.codec not in _WEBM_VIDEO:
+            encoder, video_args = _video_encoder(suffix, settings)
+            args += video_args
+            mode = f"re-encoded ({encoder}): WebM cannot hold {video.codec}"
+        else:
+            args += ["-c:v", "copy"]
+            mode = "stream-copied"
     args += ["-map_metadata", "1", "-map_chapters", "1"]
     args += ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
     described_default = settings.described_default or not video.has_audio
@@ -93,6 +99,8 @@ def mux_args(
         args += _track_metadata(1, _original_title(original.language, original.title), None, suffix)
     if suffix in _MOV_FAMILY:
         args += ["-movflags", "+faststart", "-f", "mp4"]
+    elif suffix == ".webm":
+        args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
     return MuxPlan(args, mode)
 
 

@@ -25,6 +25,7 @@ from autodescribe.errors import ConfigError, MediaError
 from autodescribe.loudness import preset as loudness_preset
 from autodescribe.media.audio import iter_audio, read_audio
 from autodescribe.media.ffmpeg import run_ffmpeg
+from autodescribe.media.webm import set_doc_type
 from autodescribe.stages.extend import (
     Freeze,
     frozen_seconds,
@@ -126,6 +127,8 @@ def render_described(
     args += ["-i", video.path, *muxing.args, str(tmp)]
     try:
         run_ffmpeg(args, "rendering", duration=duration, stdin=mix())
+        if out_path.suffix.lower() == ".webm":
+            set_doc_type(tmp, "webm")
         written, marked = inspect_output(tmp)
         loudness = measure_loudness(tmp, duration=written)
         achieved_dialogue = _dialogue_loudness(tmp, speech) if preset.dialogue_gated else None
@@ -134,7 +137,7 @@ def render_described(
         tmp.unlink(missing_ok=True)
     if not marked:
         log.warning(
-            "%s cannot mark the described track for the visually impaired; use .mp4 or .mkv",
+            "%s cannot mark the described track for the visually impaired; use .mp4, .mkv or .webm",
             out_path.suffix or "this container",
         )
     frame = 1.0 / video.fps if video.fps > 0 else 0.04
