@@ -1,0 +1,120 @@
+"""What the API accepts and returns: pydantic models at the HTTP edge.
+
+`JobOptions` is what a user may choose per job; `to_settings` turns it into the
+pipeline's `NarrateSettings`, so the worker and the CLI run the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from autodescribe.config import (
+    DescribeSettings,
+    FitSettings,
+    NarrateSettings,
+    RenderSettings,
+    TranscribeSettings,
+    VoiceSettings,
+)
+from autodescribe.server.jobs import Job
+
+
+class JobOptions(BaseModel):
+    """Per-job choices; every other setting keeps the pipeline's default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=8)
+    describer: str = "basic"
+    model: str | None = Field(None, max_length=300)
+    voice: str = "piper"
+    extended: Literal["auto", "on", "off"] = "auto"
+    loudness: Literal["ebu", "netflix", "atsc"] = "ebu"
+    transcribe: bool = Field(True, description="transcribe the dialogue for the describer")
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        from autodescribe.errors import ConfigError
+        from autodescribe.languages import check_language
+
+        try:
+            return [check_language(code) for code in value]
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("describer")
+    @classmethod
+    def _known_describer(cls, value: str) -> str:
+        from autodescribe.backends.describe import describers
+
+        if value not in describers.names():
+            raise ValueError(f"unknown describer; use one of: {', '.join(describers.names())}")
+        return value
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        from autodescribe.backends.voice import voices
+
+        if value not in voices.names():
+            raise ValueError(f"unknown voice; use one of: {', '.join(voices.names())}")
+        return value
+
+    def to_settings(self) -> NarrateSettings:
+        return NarrateSettings(
+            languages=self.languages,
+            transcribe=TranscribeSettings(enabled=self.transcribe),
+            describe=DescribeSettings(describer=self.describer, model=self.model),
+            voice=VoiceSettings(voice=self.voice),
+            fit=FitSettings(extended=self.extended),
+            render=RenderSettings(loudness=self.loudness),
+        )
+
+
+class JobView(BaseModel):
+    id: str
+    kind: str = Field(description="narrate, or render after a script edit")
+    status: Literal["queued", "running", "done", "failed"]
+    stage: str | None
+    percent: float = Field(description="0-100 over the whole job")
+    error: str | None
+    filename: str
+    options: dict[str, object]
+    created: float
+    updated: float
+    attempts: int = Field(description="runs started; more than 1 after a crash or a re-render")
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            stage=job.stage,
+            percent=job.percent,
+            error=job.error,
+            filename=job.filename,
+            options=job.options,
+            created=job.created,
+            updated=job.updated,
+            attempts=job.attempts,
+        )
+
+
+class FileView(BaseModel):
+    name: str
+    role: str = Field(description="what the file is, in words")
+    media_type: str
+    size: int
+    url: str
+
+
+class SessionRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=500)
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,480 @@
+// The autodescribe web app: plain JavaScript, no build step, no third-party code.
+// Both pages load this file; <body data-page> says which one to start.
+"use strict";
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const STATUS_WORDS = {
+  queued: "Waiting to start",
+  running: "Working",
+  done: "Finished",
+  failed: "Failed",
+};
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { credentials: "same-origin", ...options });
+  if (response.status === 401) {
+    showSignIn();
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, await problem(response));
+  }
+  if (response.status === 204) {
+    return null;
+  }
+  return response.json();
+}
+
+async function problem(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail) && body.detail.length) return body.detail[0].msg;
+  } catch (error) {
+    // not JSON: fall through to the status line
+  }
+  return `The server answered ${response.status} ${response.statusText}.`;
+}
+
+function byId(id) {
+  return document.getElementById(id);
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+// 83.4 -> "1:23.4": minutes and seconds to a tenth, as editors of AD scripts read them.
+function clock(seconds) {
+  const tenths = Math.max(0, Math.round(seconds * 10));
+  const minutes = Math.floor(tenths / 600);
+  const rest = ((tenths % 600) / 10).toFixed(1).padStart(4, "0");
+  return `${minutes}:${rest}`;
+}
+
+function showSignIn() {
+  const section = byId("sign-in");
+  if (section && section.hidden) {
+    section.hidden = false;
+    byId("token").focus();
+  }
+}
+
+function setupSignIn(onSignedIn) {
+  const form = byId("sign-in-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/v1/session", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token: byId("token").value }),
+      });
+      byId("sign-in").hidden = true;
+      onSignedIn();
+    } catch (error) {
+      byId("upload-error").textContent = error.message;
+    }
+  });
+}
+
+// ---- the upload page ----------------------------------------------------------------
+
+function startIndexPage() {
+  setupSignIn(loadJobs);
+  byId("upload-form").addEventListener("submit", upload);
+  byId("refresh-jobs").addEventListener("click", loadJobs);
+  loadJobs();
+}
+
+function upload(event) {
+  event.preventDefault();
+  const form = event.target;
+  const status = byId("upload-status");
+  const errorBox = byId("upload-error");
+  const file = byId("file").files[0];
+  errorBox.textContent = "";
+  if (!file) {
+    errorBox.textContent = "Choose a video file first.";
+    byId("file").focus();
+    return;
+  }
+  const data = new FormData();
+  for (const name of ["languages", "describer", "model", "extended", "loudness"]) {
+    const value = form.elements[name].value.trim();
+    if (value) data.append(name, value);
+  }
+  data.append("file", file, file.name);
+  const request = new XMLHttpRequest();
+  const bar = byId("upload-progress");
+  let announced = -1;
+  request.upload.addEventListener("progress", (progress) => {
+    if (!progress.lengthComputable) return;
+    const percent = Math.floor((progress.loaded / progress.total) * 100);
+    bar.value = percent;
+    bar.textContent = `${percent}%`;
+    if (Math.floor(percent / 10) > announced) {
+      announced = Math.floor(percent / 10);
+      status.textContent = `Uploading ${file.name}: ${percent}%`;
+    }
+  });
+  request.addEventListener("load", async () => {
+    byId("upload-button").disabled = false;
+    if (request.status === 201) {
+      const job = JSON.parse(request.responseText);
+      status.textContent = `Uploaded ${file.name}. Opening its job page.`;
+      window.location.assign(`/job.html?id=${job.id}`);
+      return;
+    }
+    if (request.status === 401) showSignIn();
+    let message = `The upload was refused (${request.status}).`;
+    try {
+      message = JSON.parse(request.responseText).detail || message;
+    } catch (error) {
+      // keep the generic message
+    }
+    status.textContent = "";
+    errorBox.textContent = message;
+  });
+  request.addEventListener("error", () => {
+    byId("upload-button").disabled = false;
+    status.textContent = "";
+    errorBox.textContent = "The upload stopped: the server closed the connection. The file may be too large.";
+  });
+  byId("upload-button").disabled = true;
+  bar.value = 0;
+  status.textContent = `Uploading ${file.name}: 0%`;
+  request.open("POST", "/v1/jobs");
+  request.send(data);
+}
+
+let jobsTimer = null;
+
+async function loadJobs() {
+  let jobs;
+  try {
+    jobs = await api("/v1/jobs");
+  } catch (error) {
+    byId("jobs-empty").textContent = error.status === 401 ? "Sign in to see your jobs." : error.message;
+    return;
+  }
+  const body = byId("jobs-body");
+  body.replaceChildren(...jobs.map(jobRow));
+  byId("jobs-table").hidden = jobs.length === 0;
+  byId("jobs-empty").hidden = jobs.length > 0;
+  clearTimeout(jobsTimer);
+  if (jobs.some((job) => job.status === "queued" || job.status === "running")) {
+    jobsTimer = setTimeout(loadJobs, 3000);
+  }
+}
+
+function jobRow(job) {
+  const link = element("a", { href: `/job.html?id=${job.id}`, text: job.filename });
+  const added = new Date(job.created * 1000);
+  const status = STATUS_WORDS[job.status] + (job.status === "running" && job.stage ? `: ${job.stage}` : "");
+  return element(
+    "tr",
+    {},
+    element("td", {}, link),
+    element("td", { text: status }),
+    element("td", { text: `${Math.round(job.percent)}%` }),
+    element("td", {}, element("time", { datetime: added.toISOString(), text: added.toLocaleString() })),
+  );
+}
+
+// ---- the job page -------------------------------------------------------------------
+
+const page = { id: null, job: null, script: null, files: [], events: null, lastSpoken: "" };
+
+function startJobPage() {
+  const id = new URLSearchParams(window.location.search).get("id") || "";
+  if (!JOB_ID.test(id)) {
+    byId("page-error").textContent = "This address does not name a job. Go back to the job list.";
+    byId("job-status").textContent = "unknown";
+    return;
+  }
+  page.id = id;
+  byId("delete-job").addEventListener("click", deleteJob);
+  byId("script-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveScript(false);
+  });
+  byId("render-script").addEventListener("click", () => saveScript(true));
+  for (const radio of document.querySelectorAll('input[name="soundtrack"]')) {
+    radio.addEventListener("change", switchSoundtrack);
+  }
+  follow();
+}
+
+function follow() {
+  if (page.events) page.events.close();
+  const events = new EventSource(`/v1/jobs/${page.id}/events`);
+  page.events = events;
+  events.addEventListener("status", (event) => showJob(JSON.parse(event.data)));
+  events.addEventListener("deleted", () => {
+    events.close();
+    byId("job-status").textContent = "deleted";
+    byId("job-live").textContent = "This job was deleted.";
+  });
+  events.addEventListener("error", async () => {
+    if (events.readyState === EventSource.CLOSED || !page.job) {
+      events.close();
+      try {
+        showJob(await api(`/v1/jobs/${page.id}`));
+      } catch (error) {
+        byId("page-error").textContent = error.message;
+      }
+    }
+  });
+}
+
+function showJob(job) {
+  const previous = page.job;
+  page.job = job;
+  byId("job-title").textContent = `Job: ${job.filename}`;
+  document.title = `${job.filename} (${STATUS_WORDS[job.status].toLowerCase()}): autodescribe`;
+  byId("job-status").textContent = STATUS_WORDS[job.status] + (job.status === "failed" ? `: ${job.error}` : "");
+  const bar = byId("job-progress");
+  bar.value = job.percent;
+  bar.textContent = `${Math.round(job.percent)}%`;
+  const changed = !previous || previous.status !== job.status || previous.stage !== job.stage;
+  if (changed) byId("job-live").textContent = spoken(job);
+  if (job.status === "done" || job.status === "failed") {
+    if (page.events) page.events.close();
+    if (job.status === "done") loadResults();
+  }
+}
+
+function spoken(job) {
+  if (job.status === "running") return `Working: ${job.stage || "starting"}, ${Math.round(job.percent)}%.`;
+  if (job.status === "done") {
+    return job.kind === "render" ? "Finished re-rendering. The new video is ready below." : "Finished. The described video is ready below.";
+  }
+  if (job.status === "failed") return `The job failed: ${job.error}`;
+  return "Waiting to start.";
+}
+
+async function loadResults() {
+  try {
+    page.files = await api(`/v1/jobs/${page.id}/files`);
+    page.script = await api(`/v1/jobs/${page.id}/script`);
+  } catch (error) {
+    byId("page-error").textContent = error.message;
+    return;
+  }
+  showFiles();
+  showPlayer();
+  showEditor();
+}
+
+function fileUrl(role) {
+  const file = page.files.find((item) => item.role === role);
+  return file ? `${file.url}?v=${page.job.updated}` : null;
+}
+
+function size(bytes) {
+  if (bytes >= 1048576) return `${(bytes / 1048576).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+function showFiles() {
+  const list = byId("file-list");
+  list.replaceChildren(
+    ...page.files.map((file) =>
+      element(
+        "li",
+        {},
+        element("a", { href: file.url, download: file.name, text: file.name }),
+        ` (${file.role}, ${size(file.size)})`,
+      ),
+    ),
+  );
+  byId("files-section").hidden = false;
+}
+
+function showPlayer() {
+  const video = byId("player");
+  const described = byId("track-described").checked;
+  video.src = fileUrl(described ? "described video" : "original video");
+  for (const old of video.querySelectorAll("track")) old.remove();
+  const vtt = fileUrl("descriptions as WebVTT");
+  if (vtt) {
+    const track = element("track", {
+      kind: "descriptions",
+      src: vtt,
+      srclang: page.script.language,
+      label: "Audio descriptions",
+      default: "",
+    });
+    video.append(track);
+    track.track.mode = "hidden";
+    track.addEventListener("cuechange", () => markCurrent(track.track));
+  }
+  showCueList();
+  byId("player-section").hidden = false;
+}
+
+function showCueList() {
+  const list = byId("cue-list");
+  list.replaceChildren(
+    ...page.script.cues.map((cue, index) => {
+      const jump = element("button", {
+        type: "button",
+        class: "cue-time",
+        "aria-label": `Play from ${clock(cue.start)}`,
+        text: clock(cue.start),
+      });
+      jump.addEventListener("click", () => {
+        const video = byId("player");
+        video.currentTime = cue.start;
+        video.play().catch(() => {});
+      });
+      return element("li", { "data-index": String(index) }, jump, " ", element("span", { text: cue.text }));
+    }),
+  );
+}
+
+function markCurrent(track) {
+  const active = track.activeCues ? Array.from(track.activeCues) : [];
+  for (const item of byId("cue-list").children) {
+    const cue = page.script.cues[Number(item.dataset.index)];
+    const now = active.some((c) => Math.abs(c.startTime - cue.start) < 0.01);
+    item.toggleAttribute("aria-current", false);
+    item.querySelector(".now-badge")?.remove();
+    if (now) {
+      if (byId("read-cues").checked && page.lastSpoken !== cue.text) {
+        page.lastSpoken = cue.text;
+        byId("cue-live").textContent = cue.text;
+      }
+      item.setAttribute("aria-current", "true");
+      item.append(element("span", { class: "now-badge", text: "now" }));
+      item.scrollIntoView({ block: "nearest" });
+    }
+  }
+}
+
+function switchSoundtrack() {
+  const video = byId("player");
+  const time = video.currentTime;
+  const playing = !video.paused;
+  const described = byId("track-described").checked;
+  video.src = fileUrl(described ? "described video" : "original video");
+  video.setAttribute("aria-label", described ? "Described video" : "Original video");
+  video.addEventListener(
+    "loadedmetadata",
+    () => {
+      video.currentTime = time;
+      if (playing) video.play().catch(() => {});
+    },
+    { once: true },
+  );
+}
+
+// ---- the script editor --------------------------------------------------------------
+
+function showEditor() {
+  const list = byId("script-cues");
+  list.replaceChildren(...page.script.cues.map(cueEditor));
+  byId("editor-section").hidden = false;
+}
+
+function cueEditor(cue, index) {
+  const number = index + 1;
+  const textId = `cue-${number}-text`;
+  const text = element("textarea", { id: textId, "data-field": "text", rows: "3" });
+  text.value = cue.text;
+  const fieldset = element(
+    "fieldset",
+    {},
+    element("legend", { text: `Description ${number}` }),
+    element("label", { for: textId, text: "Words" }),
+    text,
+    element("div", { class: "times" }, timeControl(cue, number, "start"), timeControl(cue, number, "end")),
+  );
+  return element("li", { "data-index": String(index) }, fieldset);
+}
+
+function timeControl(cue, number, edge) {
+  const word = edge === "start" ? "Starts" : "Ends";
+  const outputId = `cue-${number}-${edge}`;
+  const output = element("output", { id: outputId, "data-field": edge, "data-seconds": String(cue[edge]) });
+  output.textContent = clock(cue[edge]);
+  const label = element("span", { id: `${outputId}-label`, text: `${word} at ` });
+  const group = element("div", { role: "group", "aria-labelledby": `${outputId}-label ${outputId}` }, label, output);
+  for (const [delta, name] of [[-0.1, "0.1 s earlier"], [0.1, "0.1 s later"]]) {
+    const button = element("button", { type: "button", class: "secondary", text: `${word === "Starts" ? "Start" : "End"} ${name}` });
+    button.addEventListener("click", () => {
+      const seconds = Math.max(0, Math.round((Number(output.dataset.seconds) + delta) * 1000) / 1000);
+      output.dataset.seconds = String(seconds);
+      output.textContent = clock(seconds);
+    });
+    group.append(button);
+  }
+  return group;
+}
+
+function editedCues() {
+  return Array.from(byId("script-cues").children).map((item) => {
+    const cue = page.script.cues[Number(item.dataset.index)];
+    return {
+      ...cue,
+      text: item.querySelector('[data-field="text"]').value,
+      start: Number(item.querySelector('[data-field="start"]').dataset.seconds),
+      end: Number(item.querySelector('[data-field="end"]').dataset.seconds),
+    };
+  });
+}
+
+async function saveScript(render) {
+  const status = byId("script-status");
+  const errorBox = byId("script-error");
+  errorBox.textContent = "";
+  status.textContent = "Saving the script…";
+  try {
+    page.script = await api(`/v1/jobs/${page.id}/script`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ cues: editedCues() }),
+    });
+    showEditor();
+    showCueList();
+    if (!render) {
+      status.textContent = "Script saved. Re-render to hear the changes.";
+      return;
+    }
+    showJob(await api(`/v1/jobs/${page.id}/render`, { method: "POST" }));
+    status.textContent = "Script saved. Re-rendering; progress is shown above.";
+    follow();
+  } catch (error) {
+    status.textContent = "";
+    errorBox.textContent = `Not saved: ${error.message}`;
+  }
+}
+
+async function deleteJob() {
+  if (!window.confirm("Delete this job and all its files? This cannot be undone.")) return;
+  try {
+    await api(`/v1/jobs/${page.id}`, { method: "DELETE" });
+    window.location.assign("/");
+  } catch (error) {
+    byId("page-error").textContent = error.message;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.body.dataset.page === "job") startJobPage();
+  else startIndexPage();
+});

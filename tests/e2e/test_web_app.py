@@ -1,0 +1,128 @@
+"""The web app in headless Chromium against a real server: upload, follow, play, edit, re-render.
+
+Each page is also scanned with axe-core: no serious or critical violations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FINISHED_TIMEOUT_MS = 120_000
+Scan = Callable[[Any], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def job_url(browser: Any, web_server: str, sample_path: Path) -> str:
+    """Upload the sample through the form; the address of its job page once it has finished."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(web_server + "/")
+    page.get_by_label("Video file").set_input_files(str(sample_path))
+    page.get_by_role("button", name="Upload and describe").click()
+    page.wait_for_url(re.compile(r"/job\.html\?id=[0-9a-f-]{36}$"), timeout=30_000)
+    url: str = page.url
+    page.locator("#job-status", has_text="Finished").wait_for(timeout=FINISHED_TIMEOUT_MS)
+    context.close()
+    return url
+
+
+def test_upload_page_is_keyboard_and_screen_reader_ready(
+    page: Any, web_server: str, axe_scan: Scan, describe_axe: Any
+) -> None:
+    page.goto(web_server + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.get_by_role("heading", level=1).count() == 1
+    assert page.get_by_label("Upload progress").evaluate("e => e.tagName") == "PROGRESS"
+    assert page.locator("#upload-status").get_attribute("aria-live") == "polite"
+    violations = axe_scan(page)
+    assert not violations, describe_axe(violations)
+
+
+def test_upload_refusal_is_announced(page: Any, web_server: str, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video at all\n" * 100)
+    page.goto(web_server + "/")
+    page.get_by_label("Video file").set_input_files(str(notes))
+    page.get_by_role("button", name="Upload and describe").click()
+    alert = page.get_by_role("alert").filter(has_text="does not look like a video")
+    alert.wait_for()
+    assert page.url.endswith("/")
+
+
+def test_job_page_shows_progress_and_the_result(
+    page: Any, job_url: str, axe_scan: Scan, describe_axe: Any
+) -> None:
+    page.goto(job_url)
+    page.locator("#job-status", has_text="Finished").wait_for()
+    assert page.locator("#job-progress").evaluate("e => e.value") == 100
+    assert "Finished" in page.locator("#job-live").inner_text()
+    assert page.get_by_role("heading", level=1).inner_text() == "Job: sample.mp4"
+    page.locator("#script-cues li").first.wait_for()
+    links = page.locator("#file-list a").all_inner_texts()
+    assert {"sample.described.mp4", "sample.ad.vtt", "sample.script.json"} <= set(links)
+    violations = axe_scan(page)
+    assert not violations, describe_axe(violations)
+
+
+def test_player_plays_and_follows_the_description_cues(page: Any, job_url: str) -> None:
+    page.goto(job_url)
+    video = page.locator("#player")
+    page.locator("#cue-list li").first.wait_for()
+    assert "sample.described.mp4" in video.evaluate("v => v.currentSrc")
+    assert video.evaluate("v => v.textTracks[0].kind") == "descriptions"
+    page.wait_for_function("document.querySelector('#player').readyState >= 1")
+    first_cue = page.locator("#cue-list li").first
+    first_cue.get_by_role("button").click()  # jump to the first description and play
+    current = page.locator('#cue-list li[aria-current="true"]')
+    current.wait_for(timeout=10_000)
+    assert current.inner_text().startswith(first_cue.inner_text().split("now")[0].strip()[:10])
+    assert not video.evaluate("v => v.paused")
+    # the original soundtrack plays from the same place
+    page.get_by_label("Original").check()
+    page.wait_for_function("document.querySelector('#player').currentSrc.includes('/sample.mp4?')")
+    assert video.evaluate("v => v.getAttribute('aria-label')") == "Original video"
+
+
+def test_script_editor_saves_with_the_keyboard(page: Any, job_url: str) -> None:
+    page.goto(job_url)
+    first = page.locator("#script-cues li").first
+    first.wait_for()
+    start = first.locator('output[data-field="start"]')
+    before = float(start.get_attribute("data-seconds"))
+    first.get_by_label("Words").fill("A yellow wall fills the screen.")
+    later = first.get_by_role("button", name="Start 0.1 s later")
+    later.focus()
+    page.keyboard.press("Enter")
+    assert float(start.get_attribute("data-seconds")) == pytest.approx(before + 0.1)
+    page.get_by_role("button", name="Save script").click()
+    page.locator("#script-status", has_text="Script saved").wait_for()
+    page.reload()
+    first = page.locator("#script-cues li").first
+    first.wait_for()
+    assert first.get_by_label("Words").input_value() == "A yellow wall fills the screen."
+    saved = float(first.locator('output[data-field="start"]').get_attribute("data-seconds"))
+    assert saved == pytest.approx(before + 0.1)
+
+
+def test_rerender_from_the_edited_script(page: Any, job_url: str) -> None:
+    page.goto(job_url)
+    last = page.locator("#script-cues li").last
+    last.wait_for()
+    last.get_by_label("Words").fill("The picture fades to black.")
+    page.get_by_role("button", name="Save and re-render").click()
+    page.locator("#script-status", has_text="Re-rendering").wait_for()
+    page.locator("#job-live", has_text="Finished re-rendering").wait_for(
+        timeout=FINISHED_TIMEOUT_MS
+    )
+    page.locator("#cue-list li", has_text="The picture fades to black.").wait_for()
+    vtt = page.evaluate("fetch(document.querySelector('#player track').src).then(r => r.text())")
+    assert "The picture fades to black." in vtt
