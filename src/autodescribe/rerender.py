@@ -22,7 +22,7 @@ from autodescribe.lazy import Lazy
 from autodescribe.media.probe import probe
 from autodescribe.pipeline import frame_seconds, recorded_settings, speech_stage
 from autodescribe.stages.deliver import Deliverables, deliver
-from autodescribe.stages.voice import SpeakSettings, speak_descriptions
+from autodescribe.stages.voice import SpeakSettings, speak_descriptions, spoken_before
 from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def render_script(job: NarrateJob, script_path: Path, name: str | None = None) -
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
     try:
         key = stable_hash("voice-script", speech_key, language, speak)
-        cues = speak_descriptions(items, voice, None, work, key, speak)
+        cues = speak_descriptions(items, voice, None, work, key, speak, spoken_before(work))
     finally:
         voice.close()
     script.cues = cues
@@ -74,7 +74,8 @@ def plan_items(
         limits = [duration, *(s.start for s in speech if s.start >= cue.start)]
         if index + 1 < len(ordered):
             limits.append(ordered[index + 1].start)
-        inside = any(s.start < cue.start < s.end for s in speech)
+        # a cue placed at the very end of a speech span (as narrate does) is not inside it
+        inside = any(s.start + 0.01 < cue.start < s.end - 0.01 for s in speech)
         end = cue.start if inside else max(cue.start, min(limits))
         scene = cue.scene if cue.scene is not None else index
         description = Description(scene=scene, text=cue.text.strip(), language=language)

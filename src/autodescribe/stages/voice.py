@@ -7,9 +7,10 @@ Narration is levelled to the programme's dialogue and kept below full scale.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from autodescribe.backends.describe import Describer
 from autodescribe.backends.voice.base import Voice
 from autodescribe.cache import WorkDir, stable_hash
 from autodescribe.config import FitSettings, VoiceSettings
-from autodescribe.media.audio import write_wav
+from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.progress import progress
 from autodescribe.stages.fit import decide
-from autodescribe.types import Cue, Description, Gap
+from autodescribe.types import Cue, Description, Gap, from_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class _Spoken:
     audio: np.ndarray
     rate: float
     extension: float  # seconds the picture must freeze for
+    final: bool = False  # audio made earlier, already levelled: used as it is
 
 
 def speak_descriptions(
@@ -52,11 +54,14 @@ def speak_descriptions(
     work: WorkDir,
     key: str,
     settings: SpeakSettings,
+    spoken: Mapping[str, str] | None = None,
 ) -> list[Cue]:
     """Cues for every description that fits (or is extended); the others are dropped.
 
     Without a describer (a human-edited script) nothing is shortened: what does
     not fit is extended where allowed, else spoken at the fastest rate.
+    `spoken` maps texts to audio already made for them (neural voices are not
+    deterministic, so an unchanged line keeps its exact sound).
     """
     cues: list[Cue] = []
     with progress("voice", len(items), unit="cues") as bar:
@@ -68,7 +73,7 @@ def speak_descriptions(
                 name,
                 Cue | None,
                 lambda d=description, s=slot, n=name: _make_cue(
-                    d, s, n, voice, describer, work, key, settings
+                    d, s, n, voice, describer, work, key, settings, (spoken or {}).get(d.text)
                 ),
             )
             if cue is not None:
@@ -86,12 +91,15 @@ def _make_cue(
     work: WorkDir,
     key: str,
     settings: SpeakSettings,
+    earlier: str | None = None,
 ) -> Cue | None:
-    spoken = _fit_speech(description, slot, voice, describer, settings.fit)
+    spoken = _fit_speech(description, slot, voice, describer, settings.fit, earlier)
     if spoken is None or not spoken.text:
         return None
     rate = voice().sample_rate
-    audio = level(spoken.audio, settings.dialogue_db, settings.voice.headroom_db)
+    audio = spoken.audio
+    if not spoken.final:
+        audio = level(audio, settings.dialogue_db, settings.voice.headroom_db)
     path = Path(work.folder("voice", key)) / f"{name}.wav"
     write_wav(path, audio, rate)
     seconds = len(audio) / rate
@@ -118,19 +126,24 @@ def _fit_speech(
     voice: Callable[[], Voice],
     describer: Callable[[], Describer] | None,
     fit: FitSettings,
+    earlier: str | None = None,
 ) -> _Spoken | None:
     """Speed up, shorten once, then freeze the picture or drop, as the fit settings say."""
     text = description.text
     for attempt in range(2):
-        audio = voice().synthesize(text)
+        reused = attempt == 0 and earlier is not None and Path(earlier).is_file()
+        if reused:
+            audio = read_audio(Path(str(earlier)), voice().sample_rate, channels=1)
+        else:
+            audio = voice().synthesize(text)
         seconds = len(audio) / voice().sample_rate
         if fit.extended == "on" or (fit.extended == "auto" and slot.duration <= 0):
-            return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration))
+            return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration), reused)
         decision = decide(seconds, slot.duration, len(text.split()), fit.max_speedup)
         if decision.fits:
             if decision.rate != 1.0:
-                audio = voice().synthesize(text, rate=decision.rate)
-            return _Spoken(text, audio, decision.rate, 0.0)
+                audio, reused = voice().synthesize(text, rate=decision.rate), False
+            return _Spoken(text, audio, decision.rate, 0.0, reused)
         if attempt == 0 and describer is not None and decision.words_wanted > 0:
             text = describer().shorten(text, decision.words_wanted, description.language)
             if not text:
@@ -146,6 +159,19 @@ def _fit_speech(
         log.warning("the cue at %.2f s runs %.2f s past its gap", slot.start, over)
         return _Spoken(text, audio, fit.max_speedup, 0.0)
     return _Spoken(text, audio, fit.max_speedup, over)
+
+
+def spoken_before(work: WorkDir) -> dict[str, str]:
+    """Text -> audio of every cue voiced at normal speed in this work folder."""
+    found: dict[str, str] = {}
+    for path in sorted(work.root.glob("voice-*/*.json")):
+        try:
+            cue = from_jsonable(Cue | None, json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+        if cue is not None and cue.audio and cue.rate == 1.0 and Path(cue.audio).is_file():
+            found.setdefault(cue.text, cue.audio)
+    return found
 
 
 def level(audio: np.ndarray, target_rms_db: float, headroom_db: float) -> np.ndarray:
