@@ -7,11 +7,9 @@ safetensors, a byte-level BPE tokenizer trained on our own prompt, the
 architecture's PIL image processor and a chat template of our own. Nothing needs
 torchvision or the network.
 
-Sizes: "tiny" (two layers of width 32: built in about a second, run in
-milliseconds) for every architecture, and "256m" for the SmolVLM family: the
-layer counts and widths of SmolVLM2-256M-Video-Instruct (SmolLM2-135M decoder,
-SigLIP base-patch16-512 encoder, 4x4 pixel shuffle: 64 tokens per 512-px frame),
-so that throughput measured on it is what the real checkpoint would cost.
+Sizes: "tiny" (two layers of width 32, built in a second) for every architecture;
+"256m" for SmolVLM: the shape of SmolVLM2-256M-Video-Instruct (SmolLM2-135M decoder,
+SigLIP base-patch16-512, 64 tokens per 512-px frame), so measured cost is real cost.
 Random weights write gibberish: these models check plumbing and cost, never wording.
 """
 
@@ -46,17 +44,38 @@ IDEFICS_TOKENS = [
     "<global-img>",
     "<video>",
 ] + [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
+LLAVA_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
+GEMMA_TOKENS = ["<pad>", "<eos>", "<bos>", "<|endoftext|>", "<start_of_turn>", "<end_of_turn>"]
+GEMMA_TOKENS += ["<start_of_image>", "<end_of_image>", "<image_soft_token>"]
 
 # Our own minimal templates in each family's prompt layout: one image placeholder per frame.
 QWEN_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% for c in m['content'] %}{% if c['type'] == 'image' %}"
-    "<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "<|vision_start|><|image_pad|><|vision_end|>{% elif c['type'] == 'video' %}"
+    "<|vision_start|><|video_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
     "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+LLAVA_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>\n"
+    "{% elif c['type'] == 'video' %}<video>\n{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+# Gemma 3 has no system role: its template folds the system text into the first user turn.
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] != 'system' %}"
+    "<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n"
+    "{% if loop.index0 == 1 and messages[0]['role'] == 'system' %}"
+    "{% for c in messages[0]['content'] %}{{ c['text'] }}\n\n{% endfor %}{% endif %}"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<start_of_image>"
+    "{% else %}{{ c['text'] }}{% endif %}{% endfor %}<end_of_turn>\n{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
 )
 IDEFICS_TEMPLATE = (
     "<|im_start|>{% for m in messages %}{{ m['role'] | capitalize }}:"
-    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>"
+    "{% elif c['type'] == 'video' %}<video>{% else %} {{ c['text'] }}"
     "{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}"
     "{% if add_generation_prompt %}Assistant:{% endif %}"
 )
@@ -109,12 +128,18 @@ _SIZES = {"tiny", "256m"}
 
 
 def _tokenizer(
-    special: list[str], eos: str, bos: str | None = None, vocab_size: int | None = None
+    special: list[str],
+    eos: str,
+    bos: str | None = None,
+    vocab_size: int | None = None,
+    pad: str = "<|endoftext|>",
+    **named: str,
 ) -> Any:
     """A 400-token byte-level BPE trained offline on the prompt's own words.
 
     With `vocab_size`, unreachable filler entries bring the vocabulary to that size,
-    so the embedding and output layers get the real model's shape (and cost).
+    so the embedding and output layers get the real model's shape (and cost). `named`
+    special tokens (Gemma's `boi_token`...) become attributes the processors read.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -134,7 +159,11 @@ def _tokenizer(
     if vocab_size is not None:
         bpe = _padded(bpe, vocab_size)
     return PreTrainedTokenizerFast(
-        tokenizer_object=bpe, eos_token=eos, pad_token="<|endoftext|>", bos_token=bos
+        tokenizer_object=bpe,
+        eos_token=eos,
+        pad_token=pad,
+        bos_token=bos,
+        extra_special_tokens=named or None,
     )
 
 
@@ -318,6 +347,101 @@ def build_qwen3_vl(folder: Path, size: str = "tiny") -> Path:
     return _build_qwen(Path(folder), "qwen3_vl", size)
 
 
+# -- LLaVA-OneVision and Gemma 3 -----------------------------------------------------
+
+# A SigLIP tower cutting 32-px tiles into 16 patches: the encoder both families use.
+_TINY_SIGLIP = {**_TINY_IDEFICS_VISION, "model_type": "siglip_vision_model"}
+
+
+def _llava_onevision_parts(size: str) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Qwen2 decoder, SigLIP tiles and the "anyres" grid of 32-px tiles up to 2x2."""
+    import transformers as tf
+
+    _check_size("llava_onevision", size, {"tiny"})
+    tokenizer = _tokenizer(LLAVA_TOKENS, eos="<|im_end|>")
+    text = _text_config(tokenizer, size, model_type="qwen2")
+    tile = _TINY_SIGLIP["image_size"]
+    grid = [[tile * r, tile * c] for r in (1, 2) for c in (1, 2)]
+    config = tf.LlavaOnevisionConfig(
+        text_config=text,
+        vision_config=dict(_TINY_SIGLIP),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+        image_grid_pinpoints=grid,
+        vision_feature_select_strategy="full",
+    )
+    images = tf.LlavaOnevisionImageProcessorPil(
+        size={"height": tile, "width": tile}, image_grid_pinpoints=grid
+    )
+    settings = {
+        "num_image_tokens": (tile // _TINY_SIGLIP["patch_size"]) ** 2,
+        "vision_feature_select_strategy": "full",
+        "vision_aspect_ratio": "anyres_max_9",
+        "processor_class": "LlavaOnevisionProcessor",
+    }
+    return config, tokenizer, images, settings
+
+
+def _gemma3_parts(size: str) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Gemma 3 decoder (one sliding, one global layer), SigLIP pooled to 4 tokens per image."""
+    import transformers as tf
+
+    _check_size("gemma3", size, {"tiny"})
+    named = {
+        "boi_token": "<start_of_image>",
+        "eoi_token": "<end_of_image>",
+        "image_token": "<image_soft_token>",
+    }
+    tokenizer = _tokenizer(GEMMA_TOKENS, eos="<end_of_turn>", bos="<bos>", pad="<pad>", **named)
+    text = _text_config(tokenizer, size, head_dim=8, query_pre_attn_scalar=8, sliding_window=16)
+    text |= {"bos_token_id": tokenizer.bos_token_id}
+    text["layer_types"] = ["sliding_attention", "full_attention"]
+    tokens_per_image = 4
+    config = tf.Gemma3Config(
+        text_config=text,
+        vision_config=dict(_TINY_SIGLIP),
+        mm_tokens_per_image=tokens_per_image,
+        boi_token_index=tokenizer.convert_tokens_to_ids(named["boi_token"]),
+        eoi_token_index=tokenizer.convert_tokens_to_ids(named["eoi_token"]),
+        image_token_index=tokenizer.convert_tokens_to_ids(named["image_token"]),
+        initializer_range=_TINY_TEXT["initializer_range"],
+    )
+    tile = _TINY_SIGLIP["image_size"]
+    images = tf.Gemma3ImageProcessorPil(size={"height": tile, "width": tile})
+    settings = {"image_seq_length": tokens_per_image, "processor_class": "Gemma3Processor"}
+    return config, tokenizer, images, settings
+
+
+def _build_from_parts(folder: Path, architecture: str, size: str) -> Path:
+    import torch
+    import transformers as tf
+
+    parts, model_class, template = {
+        "llava_onevision": (
+            _llava_onevision_parts,
+            tf.LlavaOnevisionForConditionalGeneration,
+            LLAVA_TEMPLATE,
+        ),
+        "gemma3": (_gemma3_parts, tf.Gemma3ForConditionalGeneration, GEMMA_TEMPLATE),
+    }[architecture]
+    config, tokenizer, images, settings = parts(size)
+    torch.manual_seed(0)
+    model = model_class(config).eval()
+    _save(Path(folder), model, images, tokenizer, template)
+    (Path(folder) / "processor_config.json").write_text(json.dumps(settings), encoding="utf-8")
+    return Path(folder)
+
+
+def build_llava_onevision(folder: Path, size: str = "tiny") -> Path:
+    """LLaVA-OneVision: Qwen2 decoder, SigLIP encoder, "anyres" tiling of each frame."""
+    return _build_from_parts(folder, "llava_onevision", size)
+
+
+def build_gemma3(folder: Path, size: str = "tiny") -> Path:
+    """Gemma 3: interleaved sliding-window and global attention, images pooled to 4 tokens."""
+    return _build_from_parts(folder, "gemma3", size)
+
+
 # -- by name -----------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[Path, str], Path]] = {
@@ -326,6 +450,8 @@ BUILDERS: dict[str, Callable[[Path, str], Path]] = {
     "qwen2_vl": build_qwen2_vl,
     "qwen2_5_vl": build_qwen2_5_vl,
     "qwen3_vl": build_qwen3_vl,
+    "llava_onevision": build_llava_onevision,
+    "gemma3": build_gemma3,
 }
 
 
@@ -347,6 +473,10 @@ def model_config(architecture: str, size: str = "tiny") -> Any:
     """The transformers config `build_model` would use, without making any weights."""
     if architecture in ("smolvlm", "idefics3"):
         return _idefics_parts(architecture, size)[0]
+    if architecture == "llava_onevision":
+        return _llava_onevision_parts(size)[0]
+    if architecture == "gemma3":
+        return _gemma3_parts(size)[0]
     if architecture in BUILDERS:
         return _qwen_parts(architecture, size)[0]
     raise ConfigError(

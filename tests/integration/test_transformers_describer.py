@@ -22,8 +22,11 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from autodescribe.backends.describe import describers  # noqa: E402
 from autodescribe.backends.describe.base import DescribeContext, DescribeRequest  # noqa: E402
+from autodescribe.backends.describe.chats import as_images, as_video, batches  # noqa: E402
 from autodescribe.backends.describe.models import (  # noqa: E402
     PRESETS,
+    VIDEO_MODEL_TYPES,
+    cpu_has_bf16,
     default_model,
     resolve_model,
 )
@@ -55,7 +58,10 @@ def tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 @pytest.fixture(scope="module")
 def describer(tiny_model: Path) -> Iterator[TransformersDescriber]:
-    instance = TransformersDescriber(model=str(tiny_model), max_new_tokens=MAX_NEW_TOKENS)
+    """float32: bfloat16 (the default on CPUs with bf16 units) rounds padded rows differently."""
+    instance = TransformersDescriber(
+        model=str(tiny_model), max_new_tokens=MAX_NEW_TOKENS, dtype="float32"
+    )
     yield instance
     instance.close()
 
@@ -120,6 +126,73 @@ def test_batched_answers_equal_one_at_a_time(
     assert batched == single
 
 
+def test_batches_sorted_by_prompt_size_come_back_in_request_order(
+    describer: TransformersDescriber, requests: list[DescribeRequest], frames: list[Path]
+) -> None:
+    """The longest prompt first and a one-frame scene last: sorting reorders, answers must not."""
+    one_frame = DescribeRequest(
+        scene=Scene(index=9, start=40.0, end=42.0),
+        images=(frames[0],),
+        image_times=(41.0,),
+        word_budget=12,
+    )
+    asked = [requests[1], requests[0], one_frame]
+    single = [describer.describe(r) for r in asked]
+    describer.batch_size = 2
+    try:
+        batched = describer.describe_many(asked)
+    finally:
+        describer.batch_size = 8
+
+    assert [d.scene for d in batched] == [7, 3, 9]
+    assert [d.text for d in batched] == [d.text for d in single]
+
+
+def test_video_input_is_declared_per_model(
+    describer: TransformersDescriber, tiny_model: Path, requests: list[DescribeRequest]
+) -> None:
+    """Video only for models that read it, and only where their video processor can run."""
+    from transformers import AutoConfig
+    from transformers.utils import is_torchvision_available
+
+    describer.load()
+    model_type = AutoConfig.from_pretrained(tiny_model).model_type
+    if model_type not in VIDEO_MODEL_TYPES or not is_torchvision_available():
+        assert describer.capabilities.video_input is False
+    assert describer.describe(requests[0]).scene == 3  # images when video is not possible
+
+
+def test_a_model_whose_processor_drops_the_clip_falls_back_to_images(
+    tiny_model: Path, requests: list[DescribeRequest]
+) -> None:
+    """Forced into video mode without a video processor, the describer must not lose the frames."""
+    instance = TransformersDescriber(model=str(tiny_model), max_new_tokens=6, dtype="float32")
+    try:
+        as_images_answer = instance.describe(requests[0]).text
+        instance._video = True  # what load() decides for video models where torchvision works
+        answer = instance.describe(requests[0]).text
+
+        assert answer == as_images_answer
+        assert instance.capabilities.video_input is False
+    finally:
+        instance.close()
+
+
+def test_auto_dtype_is_bfloat16_only_on_cpus_with_bf16_units(
+    tiny_model: Path, requests: list[DescribeRequest]
+) -> None:
+    import torch
+
+    instance = TransformersDescriber(model=str(tiny_model), device="cpu", max_new_tokens=4)
+    try:
+        instance.load()
+        expected = torch.bfloat16 if cpu_has_bf16() else torch.float32
+        assert instance._model.dtype == expected
+        assert instance.describe(requests[1]).scene == 7
+    finally:
+        instance.close()
+
+
 def test_generate_mixes_text_only_and_image_chats(
     describer: TransformersDescriber, requests: list[DescribeRequest]
 ) -> None:
@@ -152,6 +225,39 @@ def test_describer_comes_from_the_registry_and_frees_its_model(
     assert not instance.loaded
     assert instance.describe(requests[0]).scene == 3  # loads again on demand
     instance.close()
+
+
+# -- chat shaping ------------------------------------------------------------------
+
+
+def test_frames_become_one_clip_with_their_timestamps_and_back(
+    requests: list[DescribeRequest],
+) -> None:
+    from autodescribe.backends.describe.base import build_conversation
+
+    chat = build_conversation(requests[0], 8)
+    clip_chat = as_video(chat, [0.5, 2.0, 3.5], 4.0)
+    user = clip_chat[1]["content"]
+
+    assert [part["type"] for part in user] == ["video", "text"]
+    meta = user[0]["metadata"]
+    assert len(user[0]["video"]) == 3
+    assert [i / meta["fps"] for i in meta["frames_indices"]] == [0.5, 2.0, 3.5]
+    assert meta["total_num_frames"] / meta["fps"] == 4.0
+    assert as_images(clip_chat) == chat
+    assert clip_chat[0] == chat[0]  # the system message is untouched
+
+
+def test_batches_group_by_kind_and_size() -> None:
+    image = {"type": "image", "image": Image.new("RGB", (8, 8))}
+
+    def chat(frames: int, text: str) -> list[dict]:
+        return [{"role": "user", "content": [image] * frames + [{"type": "text", "text": text}]}]
+
+    chats = [chat(3, "long prompt " * 9), chat(0, "shorten"), chat(1, "x"), chat(3, "short")]
+
+    assert batches(chats, 8) == [[1], [2, 3, 0]]
+    assert batches(chats, 2) == [[1], [2, 3], [0]]
 
 
 # -- failures --------------------------------------------------------------------
@@ -249,3 +355,22 @@ def test_sizes_an_architecture_lacks_are_refused(tmp_path: Path) -> None:
         build_model("qwen2_vl", tmp_path, size="256m")
     with pytest.raises(ConfigError, match="choose one of"):
         build_model("llava", tmp_path)
+
+
+def test_new_presets_name_real_checkpoints() -> None:
+    assert (
+        resolve_model("llava-onevision-0.5b", "cpu") == "llava-hf/llava-onevision-qwen2-0.5b-ov-hf"
+    )
+    assert resolve_model("gemma3-4b", "cuda") == "google/gemma-3-4b-it"
+    assert {"llava_onevision", "gemma3"} <= set(BUILDERS)
+
+
+def test_cpu_bf16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
+    with_bf16 = tmp_path / "sapphire"
+    with_bf16.write_text("processor : 0\nflags : fpu sse2 avx512f amx_bf16 amx_tile\n")
+    without = tmp_path / "older"
+    without.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f\n")
+
+    assert cpu_has_bf16(with_bf16) is True
+    assert cpu_has_bf16(without) is False
+    assert cpu_has_bf16(tmp_path / "missing") is False

@@ -6,6 +6,11 @@ requests in flight at once and reports that, and a summary of every chat request
 at GET /stats (POST /stats/reset clears them). It prints its port on the first
 stdout line.
 
+Translation prompts (autodescribe's translate template) get a reversible answer:
+into English, "[xx] " is dropped and the word order reversed back; into any other
+language xx, the words come back in reverse order behind "[xx] ". So en -> pl -> en
+returns the original text, and a test can see which text and target were sent.
+
     python tests/servers/chat_server.py [--api-key K] [--delay S] [--models a,b]
         [--fail-first N] [--reasoning-model]
 """
@@ -24,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BUDGET = re.compile(r"at most (\d+) words")
+TRANSLATE = re.compile(r"^Translate this audio description from .+? into .+? \((\w+)\)\.")
+TAGGED = re.compile(r"^\[(\w+)\] (.*)$", re.S)
 
 
 @dataclass
@@ -136,6 +143,19 @@ def summarise(body: dict[str, Any], images: int) -> dict[str, Any]:
     }
 
 
+def translation(prompt: str) -> str | None:
+    """The reversible stand-in translation of a translate prompt, or None for other prompts."""
+    found = TRANSLATE.match(prompt)
+    if not found or "\nText: " not in prompt:
+        return None
+    target = found.group(1)
+    text = prompt.split("\nText: ", 1)[1].strip()
+    tagged = TAGGED.match(text)
+    if target == "en":
+        return " ".join(reversed(tagged.group(2).split())) if tagged else text
+    return f"[{target}] " + " ".join(reversed(text.split()))
+
+
 def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     """Check one chat request and build an answer that echoes what it carried."""
     model = body.get("model")
@@ -153,6 +173,9 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
         # behave like a model that follows the word budget: the first N words of a longer answer
         answer = f"images={images} A woman in a red coat crosses the empty station hall."
         text = " ".join(answer.split()[: int(budget.group(1))])
+    translated = translation(last_user_text(messages))
+    if translated is not None:
+        text = translated
     with server.stats.lock:
         server.stats.requests.append(summarise(body, images))
     return {

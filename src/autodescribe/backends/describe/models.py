@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,34 @@ PRESETS: dict[str, ModelPreset] = {
             "previous Qwen generation",
         ),
         ModelPreset(
+            "llava-onevision-0.5b",
+            "llava-hf/llava-onevision-qwen2-0.5b-ov-hf",
+            0.9,
+            4,
+            "small; takes frames as video (about 200 tokens a frame, 730 as images)",
+        ),
+        ModelPreset(
+            "llava-onevision-7b",
+            "llava-hf/llava-onevision-qwen2-7b-ov-hf",
+            8.0,
+            24,
+            "takes frames as video",
+        ),
+        ModelPreset(
+            "gemma3-4b",
+            "google/gemma-3-4b-it",
+            4.3,
+            12,
+            "gated: accept the licence on the hub first; many languages, images only",
+        ),
+        ModelPreset(
+            "gemma3-12b",
+            "google/gemma-3-12b-it",
+            12.2,
+            32,
+            "gated: accept the licence on the hub first; many languages, images only",
+        ),
+        ModelPreset(
             "qwen3-vl-2b",
             "Qwen/Qwen3-VL-2B-Instruct",
             2.1,
@@ -86,6 +117,12 @@ PRESETS: dict[str, ModelPreset] = {
     )
 }
 
+# Model types (config.model_type) whose processors take a list of frames as one video.
+VIDEO_MODEL_TYPES = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "smolvlm", "llava_onevision"})
+# CPU flags of native bfloat16 matrix units (AVX512-BF16 on Cooper Lake/Zen 4, AMX on
+# Sapphire Rapids): there bf16 runs several times faster than float32; elsewhere slower.
+_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
 # Largest first: the first preset whose memory need fits the GPU is the default.
 _GPU_LADDER = ("qwen3-vl-8b", "qwen3-vl-4b", "qwen3-vl-2b")
 _CPU_DEFAULT = "smolvlm2-256m"
@@ -104,6 +141,32 @@ def pick_device() -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+@cache
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU has bfloat16 matrix instructions (Linux: read from /proc/cpuinfo)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(_BF16_FLAGS & set(line.partition(":")[2].split()))
+    return False
+
+
+def torch_dtype(name: str, device: str) -> Any:
+    """The torch dtype for a `--dtype` name; "auto" picks the fastest safe one for the device."""
+    import torch
+
+    if name != "auto":
+        return getattr(torch, name)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.startswith("mps"):
+        return torch.float16
+    return torch.bfloat16 if cpu_has_bf16() else torch.float32
 
 
 def gpu_memory_gb(device: str = "cuda") -> float | None:

@@ -2,12 +2,14 @@
 
 Loads any image-text-to-text checkpoint (SmolVLM2, Qwen2/2.5/3-VL, Idefics3,
 LLaVA-OneVision...) with `AutoModelForImageTextToText` and the checkpoint's own
-processor and chat template, then describes scenes in left-padded greedy batches.
+processor and chat template, then describes scenes in left-padded greedy batches,
+shortest prompts together.
 
-torchvision has no CPU build on PyPI, and the processors of the video-capable
-models insist on building a torchvision video processor. We never send video,
-so without torchvision we assemble the processor from its tokenizer and PIL
-image processor and leave the video part out.
+Models that read video (Qwen-VL, SmolVLM2, LLaVA-OneVision) get a scene's frames
+as one clip with their timestamps: fewer tokens per frame, and the model knows
+they follow each other. Their video processors need torchvision, which has no
+CPU build on PyPI; without it we assemble the processor from its tokenizer and
+PIL image processor, leave the video part out and send the frames as images.
 """
 
 from __future__ import annotations
@@ -21,11 +23,32 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from autodescribe.backends.describe.base import Capabilities, ChatDescriber, Conversation
-from autodescribe.backends.describe.models import pick_device, resolve_model
+from autodescribe.backends.describe.base import (
+    Capabilities,
+    ChatDescriber,
+    Conversation,
+    DescribeRequest,
+    build_conversation,
+    clean_answer,
+)
+from autodescribe.backends.describe.chats import (
+    as_images,
+    as_video,
+    batches,
+    images_of,
+    spread_times,
+    video_of,
+)
+from autodescribe.backends.describe.models import (
+    VIDEO_MODEL_TYPES,
+    pick_device,
+    resolve_model,
+    torch_dtype,
+)
 from autodescribe.errors import (
     BackendUnavailable,
     ConfigError,
@@ -33,6 +56,8 @@ from autodescribe.errors import (
     ModelNotAvailable,
     install_hint,
 )
+from autodescribe.prompts import load_template
+from autodescribe.types import Description
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +71,11 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 class TransformersDescriber(ChatDescriber):
-    """A local VLM; the weights are loaded on first use (or by `load()`) and freed by `close()`."""
+    """A local VLM; the weights are loaded on first use (or by `load()`) and freed by `close()`.
+
+    `capabilities.video_input` is decided per model at load: true when the model reads
+    video and its video processor works here.
+    """
 
     name: ClassVar[str] = "transformers"
     capabilities: ClassVar[Capabilities] = Capabilities(max_images=8, batching=True)
@@ -76,6 +105,7 @@ class TransformersDescriber(ChatDescriber):
         self._token_limit = max_new_tokens
         self._model: Any = None
         self._processor: Any = None
+        self._video = False
 
     # -- loading -------------------------------------------------------------
 
@@ -94,7 +124,7 @@ class TransformersDescriber(ChatDescriber):
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
         started = time.perf_counter()
-        dtype = _torch_dtype(self.dtype_name, self.device)
+        dtype = torch_dtype(self.dtype_name, self.device)
         try:
             config = self._fetch(AutoConfig.from_pretrained)
         except ValueError as exc:
@@ -116,14 +146,20 @@ class TransformersDescriber(ChatDescriber):
         image_processor: Any = getattr(processor, "image_processor", None)
         if hasattr(image_processor, "do_image_splitting"):
             image_processor.do_image_splitting = self.split_images
+        reads_video = config.model_type in VIDEO_MODEL_TYPES
+        self._video = reads_video and getattr(processor, "video_processor", None) is not None
+        self.capabilities = replace(type(self).capabilities, video_input=self._video)
         logger.info(
-            "loaded %s (%s) on %s as %s in %.1f s",
+            "loaded %s (%s) on %s as %s in %.1f s; frames sent as %s",
             self.model_id,
             type(processor).__name__,
             self.device,
             str(dtype).removeprefix("torch."),
             time.perf_counter() - started,
+            "video" if self._video else "images",
         )
+        if reads_video and not self._video:
+            logger.info("%s reads video, but its video processor needs torchvision", self.model_id)
 
     def _fetch(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
         """Call a `from_pretrained`-style loader: local cache first, then the hub.
@@ -148,14 +184,36 @@ class TransformersDescriber(ChatDescriber):
         tokens = super().max_new_tokens(word_budget)
         return min(tokens, self._token_limit) if self._token_limit else tokens
 
+    def describe_many(self, requests: Sequence[DescribeRequest]) -> list[Description]:
+        """Like every chat describer, except that video models get each scene as a clip."""
+        if not requests:
+            return []
+        self.load()
+        convs = [self._conversation(r) for r in requests]
+        answers = self.generate(convs, self.max_new_tokens(max(r.word_budget for r in requests)))
+        version = load_template("describe").version
+        return [
+            self._description(r, clean_answer(a), version)
+            for r, a in zip(requests, answers, strict=True)
+        ]
+
+    def _conversation(self, request: DescribeRequest) -> Conversation:
+        limit = self.capabilities.max_images
+        conv = build_conversation(request, limit)
+        if not self._video or len(request.images) < 2:
+            return conv
+        times = spread_times(request.image_times, limit)
+        return as_video(conv, [t - request.scene.start for t in times], request.scene.duration)
+
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int) -> list[str]:
         """Answer each conversation, in batches of at most `batch_size`.
 
-        Text-only chats (from `shorten`) are never batched with image chats.
+        Chats of one kind (text only, images, video) go together, shortest first, so
+        little padding is computed; answers come back in the order asked.
         """
         self.load()
         answers = [""] * len(conversations)
-        for batch in _batches(conversations, self.batch_size):
+        for batch in batches(conversations, self.batch_size):
             texts = self._generate_batch([conversations[i] for i in batch], max_new_tokens)
             for i, text in zip(batch, texts, strict=True):
                 answers[i] = text
@@ -189,15 +247,32 @@ class TransformersDescriber(ChatDescriber):
             processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
             for conv in conversations
         ]
-        images = [_images_of(conv) for conv in conversations]
+        images = [images_of(conv) for conv in conversations]
+        videos = [video_of(conv) for conv in conversations]
         kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
         if any(images):
             kwargs["images"] = images
+        if any(videos):
+            kwargs["videos"] = [v["video"] for v in videos if v]
+            kwargs["video_metadata"] = [v["metadata"] for v in videos if v]
+            kwargs["do_sample_frames"] = False  # the keyframes are the sample
         bos = processor.tokenizer.bos_token
         if bos and all(p.startswith(bos) for p in prompts):
             # The template already wrote the BOS token; don't let the tokenizer add a second one.
             kwargs["add_special_tokens"] = False
-        inputs = processor(**kwargs)
+        if "videos" not in kwargs:
+            return processor(**kwargs).to(self.device, dtype=self._model.dtype)
+        try:
+            inputs = processor(**kwargs)
+            if not any("pixel_values" in key for key in inputs):
+                raise ValueError("the processor dropped the frames")
+        except (ValueError, TypeError, KeyError, ImportError, RuntimeError) as exc:
+            logger.warning(
+                "%s refused the frames as video (%s): sending images", self.model_id, exc
+            )
+            self._video = False
+            self.capabilities = replace(self.capabilities, video_input=False)
+            return self._encode([as_images(conv) for conv in conversations])
         return inputs.to(self.device, dtype=self._model.dtype)
 
     def close(self) -> None:
@@ -221,18 +296,6 @@ def _require_libraries() -> None:
         raise BackendUnavailable(
             f"describer 'transformers' needs the transformers library ({exc})", install_hint("hf")
         ) from exc
-
-
-def _torch_dtype(name: str, device: str) -> Any:
-    import torch
-
-    if name != "auto":
-        return getattr(torch, name)
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.startswith("mps"):
-        return torch.float16
-    return torch.float32
 
 
 def _hub_offline() -> bool:
@@ -391,30 +454,3 @@ def _greedy_config(base: Any, max_new_tokens: int, pad_token_id: int | None) -> 
     # settings and then warns that they are ignored.
     config.update(temperature=1.0, top_p=1.0, top_k=50, typical_p=1.0, min_p=None)
     return config
-
-
-def _images_of(conversation: Conversation) -> list[Any]:
-    return [
-        part["image"]
-        for message in conversation
-        if isinstance(message.get("content"), list)
-        for part in message["content"]
-        if part.get("type") == "image"
-    ]
-
-
-def _batches(conversations: Sequence[Conversation], size: int) -> list[list[int]]:
-    """Indexes in order, cut into batches of `size` that are all-image or all-text."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    current_has_images: bool | None = None
-    for index, conv in enumerate(conversations):
-        has_images = bool(_images_of(conv))
-        if current and (len(current) >= size or has_images != current_has_images):
-            batches.append(current)
-            current = []
-        current.append(index)
-        current_has_images = has_images
-    if current:
-        batches.append(current)
-    return batches
