@@ -58,6 +58,12 @@ def narrate(
         str | None, typer.Option(help="OpenAI-compatible server URL (openai describer)")
     ] = None,
     api_key: Annotated[str | None, typer.Option(help="API key (or set OPENAI_API_KEY)")] = None,
+    translator: Annotated[
+        str,
+        typer.Option(
+            help="none: describe each language | llm: translate with the describer | argos"
+        ),
+    ] = "none",
     voice: Annotated[str, typer.Option(help="voice backend: piper | espeak-ng")] = "piper",
     voice_name: Annotated[str | None, typer.Option(help="voice model name or .onnx path")] = None,
     language: Annotated[
@@ -97,6 +103,7 @@ def narrate(
         RenderSettings,
         SceneSettings,
         ShotSettings,
+        TranslateSettings,
         VoiceSettings,
     )
 
@@ -110,6 +117,7 @@ def narrate(
             describe=DescribeSettings(
                 describer=describer, model=model, base_url=base_url, api_key=api_key
             ),
+            translate=TranslateSettings(translator=translator),
             voice=VoiceSettings(voice=voice, name=voice_name),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(

@@ -75,6 +75,17 @@ class DescribeSettings(_Section):
     concurrency: int = 4
 
 
+class TranslateSettings(_Section):
+    """How descriptions reach languages after the first.
+
+    `none` describes each language directly with the describer; `llm` describes
+    once in the first language and translates with the describer's own model;
+    `argos` translates offline with Argos Translate language packs.
+    """
+
+    translator: str = "none"
+
+
 class VoiceSettings(_Section):
     voice: str = "piper"
     name: str | None = Field(None, description="voice model name or path; None = the default")
@@ -119,6 +130,7 @@ class NarrateSettings(BaseModel):
     transcribe: TranscribeSettings = TranscribeSettings()
     gaps: GapSettings = GapSettings()
     describe: DescribeSettings = DescribeSettings()
+    translate: TranslateSettings = TranslateSettings()
     voice: VoiceSettings = VoiceSettings()
     fit: FitSettings = FitSettings()
     render: RenderSettings = RenderSettings()

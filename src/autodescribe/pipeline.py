@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from autodescribe.backends.describe import Describer, describers
+from autodescribe.backends.translate import Translator, translators
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.cache import WorkDir, file_fingerprint, stable_hash
 from autodescribe.config import DescribeSettings, NarrateJob, NarrateSettings
 from autodescribe.context import SceneContextBuilder
+from autodescribe.errors import ConfigError
 from autodescribe.languages import check_language
 from autodescribe.lazy import Lazy
 from autodescribe.media.probe import probe
@@ -30,8 +32,18 @@ from autodescribe.stages.shots import FramePass, analyse_frames
 from autodescribe.stages.speech import SpeechAnalysis, detect_speech
 from autodescribe.stages.text import read_scene_text
 from autodescribe.stages.transcribe import transcribe_speech
+from autodescribe.stages.translate import translate_descriptions
 from autodescribe.stages.voice import SpeakSettings, speak_descriptions
-from autodescribe.types import Cue, Gap, OnScreenText, Scene, Script, SpeechSpan, VideoInfo
+from autodescribe.types import (
+    Cue,
+    Description,
+    Gap,
+    OnScreenText,
+    Scene,
+    Script,
+    SpeechSpan,
+    VideoInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +116,23 @@ def narrate(job: NarrateJob) -> NarrateResult:
     analysis = analyse(info, job, work)
     describer = Lazy(lambda: make_describer(settings.describe))
     result = NarrateResult(info=info, scenes=analysis.scenes)
+    translator = Lazy(lambda: make_translator(settings.translate.translator, describer))
+    first: Described | None = None
     try:
         for language in languages:
-            script = _describe_and_speak(language, info, job, analysis, describer, work)
+            if first is not None and settings.translate.translator != "none":
+                described = _translate(first, language, translator, work)
+            else:
+                described = _describe(language, job, analysis, describer, work)
+                first = first or described
+            script = _speak(described, info, job, analysis, describer, work)
             suffix = f".{language}" if len(languages) > 1 else ""
             name = job.video.stem + suffix
             result.outputs[language] = deliver(
                 info, script, job.out_dir, name, settings, work, analysis.speech.spans
             )
     finally:
+        translator.close()
         describer.close()
     result.computed = work.computed
     return result
@@ -177,15 +197,35 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     )
 
 
-def _describe_and_speak(
-    language: str,
-    info: VideoInfo,
-    job: NarrateJob,
-    analysis: Analysis,
-    describer: Lazy[Describer],
-    work: WorkDir,
-) -> Script:
-    """Describe every scene in `language`, speak what fits, and return the script."""
+@dataclass(frozen=True)
+class Described:
+    """One language's descriptions, with what the script needs from the describing."""
+
+    language: str
+    descriptions: list[Description]
+    key: str  # cache key of these descriptions
+    title: str
+    summary: str
+    characters: dict[str, str]
+
+
+def make_translator(name: str, describer: Lazy[Describer]) -> Translator:
+    """The chosen translator; `llm` borrows the describer's model instead of loading another."""
+    if name == "llm":
+        model = describer()
+        if not hasattr(model, "generate"):
+            raise ConfigError(
+                "the describer has no language model to translate with",
+                "use --describer transformers|openai|vllm, or --translator argos|none",
+            )
+        return translators.create("llm", describer=model)
+    return translators.create(name)
+
+
+def _describe(
+    language: str, job: NarrateJob, analysis: Analysis, describer: Lazy[Describer], work: WorkDir
+) -> Described:
+    """Describe every scene in `language`, then title and summarise the whole."""
     settings = job.settings
     # keys never go into a cache key
     describe_settings = settings.describe.model_copy(update={"api_key": None})
@@ -198,25 +238,61 @@ def _describe_and_speak(
     descriptions = describe_scenes(
         analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )
-    slots = {item.scene.index: item.slot for item in analysis.inputs}
-    items = [(d, slots[d.scene]) for d in descriptions if d.text and not d.skip]
-    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
-    level = analysis.speech.dialogue_rms_db
-    speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), frame_seconds(info))
-    voice_key = stable_hash("voice", describe_key, speak)
-    try:
-        cues = speak_descriptions(items, voice, describer, work, voice_key, speak)
-    finally:
-        voice.close()
     title, summary = work.stage(
         "summary",
         stable_hash("summary", describe_key, load_template("summary").version),
         tuple[str, str],
         lambda: _summarize(describer, context, analysis.dialogue, language),
     )
+    return Described(language, descriptions, describe_key, title, summary, context.sheet.names())
+
+
+def _translate(
+    source: Described, language: str, translator: Lazy[Translator], work: WorkDir
+) -> Described:
+    """`source` in another language: descriptions, title and summary, each stored once made."""
+    key = stable_hash(
+        "translate", source.key, language, translator().model_id, translator().version
+    )
+
+    def run() -> tuple[list[Description], str, str]:
+        descriptions = translate_descriptions(source.descriptions, language, translator())
+        heads = [text for text in (source.title, source.summary) if text]
+        done = iter(translator().translate(heads, source.language, language) if heads else [])
+        title = next(done) if source.title else ""
+        summary = next(done) if source.summary else ""
+        return descriptions, title, summary
+
+    descriptions, title, summary = work.stage(
+        "translate", key, tuple[list[Description], str, str], run
+    )
+    return Described(language, descriptions, key, title, summary, source.characters)
+
+
+def _speak(
+    described: Described,
+    info: VideoInfo,
+    job: NarrateJob,
+    analysis: Analysis,
+    describer: Lazy[Describer],
+    work: WorkDir,
+) -> Script:
+    """Speak what fits in each scene's slot, and return the script."""
+    settings = job.settings
+    language = described.language
+    slots = {item.scene.index: item.slot for item in analysis.inputs}
+    items = [(d, slots[d.scene]) for d in described.descriptions if d.text and not d.skip]
+    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
+    level = analysis.speech.dialogue_rms_db
+    speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), frame_seconds(info))
+    voice_key = stable_hash("voice", described.key, speak)
+    try:
+        cues = speak_descriptions(items, voice, describer, work, voice_key, speak)
+    finally:
+        voice.close()
     script = _script(info, language, cues, settings, job)
-    script.characters = context.sheet.names()
-    script.title, script.summary = title or None, summary or None
+    script.characters = dict(described.characters)
+    script.title, script.summary = described.title or None, described.summary or None
     return script
 
 
