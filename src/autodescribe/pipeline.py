@@ -7,13 +7,12 @@ settings and the keys of the stages it reads.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autodescribe.backends.describe import Describer, describers
+from autodescribe.backends.describe import Describer, create_describer, describers
 from autodescribe.backends.translate import Translator, translators
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.cache import WorkDir, file_fingerprint, stable_hash
@@ -63,18 +62,14 @@ def frame_seconds(info: VideoInfo) -> float:
 
 def make_describer(settings: DescribeSettings) -> Describer:
     """Create the chosen describer with the options its constructor accepts."""
-    backend = describers.load(settings.describer)
-    wanted = {
-        "model": settings.model,
-        "base_url": settings.base_url,
-        "api_key": settings.api_key,
-        "max_new_tokens": settings.max_new_tokens,
-        "concurrency": settings.concurrency,
-    }
-    params = inspect.signature(backend).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    options = {k: v for k, v in wanted.items() if v is not None and (takes_any or k in params)}
-    return backend(**options)
+    return create_describer(
+        settings.describer,
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        max_new_tokens=settings.max_new_tokens,
+        concurrency=settings.concurrency,
+    )
 
 
 def scene_inputs(

@@ -1,0 +1,414 @@
+"""The caption worker: the one class both runners use.
+
+`prepare` is the CPU half (probe, one decode pass, clips, keyframes as JPEG
+bytes) and runs in worker processes or Ray CPU actors, ahead of the model.
+`describe` is the model half: it captions the clips of a batch of prepared
+videos with one describer, batching across videos, and returns one row per
+video. JPEG bytes travel between the halves, so the halves can sit on
+different machines. Neither half raises for a bad video: it becomes a failed
+row with its one-line error, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from autodescribe.bulk.manifest import VideoItem
+from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
+from autodescribe.errors import (
+    AutodescribeError,
+    BackendUnavailable,
+    ConfigError,
+    ModelNotAvailable,
+)
+from autodescribe.lazy import Lazy
+from autodescribe.prompts import Template, load_template, timestamp
+
+log = logging.getLogger(__name__)
+
+PromptStyle = Literal["short", "detailed", "dataset"]
+# Setup problems that would fail every video alike: stop the run instead of writing failed rows.
+FATAL = (BackendUnavailable, ModelNotAvailable, ConfigError)
+_LABEL = re.compile(r"^[#*\s]*(title|summary)[*\s]*:[*\s]*", re.I)
+_STRIDE = re.compile(r"^stride:(\d+(?:\.\d+)?)$")
+
+
+class CaptionSettings(BaseModel):
+    """How videos are cut into clips and captioned; shared by both runners."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    describer: str = "basic"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    clips: str = Field("scenes", description="'scenes' (shot-based) or 'stride:SECONDS'")
+    frames: int = Field(3, ge=1, le=16, description="keyframes per clip")
+    prompt: PromptStyle = "short"
+    batch_size: int = Field(8, ge=1, description="clips per model call")
+    concurrency: int = Field(4, ge=1, description="parallel requests (openai describer)")
+    max_new_tokens: int | None = None
+    min_scene_seconds: float = Field(2.0, gt=0)
+    shot_detector: str = "pyscenedetect"
+    frame_width: int = Field(512, ge=32, description="keyframes are scaled to this width")
+
+    @field_validator("clips")
+    @classmethod
+    def _clips_form(cls, value: str) -> str:
+        match = _STRIDE.match(value)
+        if value != "scenes" and (match is None or float(match.group(1)) <= 0):
+            raise ValueError("clips must be 'scenes' or 'stride:SECONDS' with SECONDS > 0")
+        return value
+
+    @property
+    def stride(self) -> float | None:
+        match = _STRIDE.match(self.clips)
+        return float(match.group(1)) if match else None
+
+    @property
+    def template_name(self) -> str:
+        return f"caption_{self.prompt}"
+
+
+@dataclass(frozen=True)
+class PreparedClip:
+    start: float
+    end: float
+    frame_times: tuple[float, ...]
+    frames: tuple[bytes, ...]  # JPEG
+
+
+@dataclass(frozen=True)
+class PreparedVideo:
+    """A video ready for the model, or the reason it is not (`error`)."""
+
+    item: VideoItem
+    duration: float | None = None
+    clips: tuple[PreparedClip, ...] = ()
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Captioned:
+    captions: list[str]
+    model: str
+    prompt_version: str
+    seconds: float
+
+
+class CaptionWorker:
+    """Prepares videos on CPU and captions prepared batches; the model loads on first use."""
+
+    def __init__(self, settings: CaptionSettings, device: str | None = None) -> None:
+        self.settings = settings
+        self.device = device
+        self._describer: Lazy[Any] = Lazy(self._create_describer)
+
+    # -- CPU half ------------------------------------------------------------------
+
+    def prepare(self, item: VideoItem) -> PreparedVideo:
+        """Probe and decode once; never raises for a bad file."""
+        from autodescribe.media.probe import probe
+
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            info = probe(Path(item.path))
+            timings["probe"] = time.perf_counter() - started
+            clips = self._clips(info)
+            timings["decode"] = time.perf_counter() - started - timings["probe"]
+            return PreparedVideo(item=item, duration=info.duration, clips=clips, timings=timings)
+        except AutodescribeError as exc:
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one odd file must not end a bulk run
+            log.warning("%s: preparing failed", item.path, exc_info=True)
+            error = one_line(exc)
+        timings.setdefault("probe", time.perf_counter() - started)
+        return PreparedVideo(item=item, error=error, timings=timings)
+
+    def _clips(self, info: Any) -> tuple[PreparedClip, ...]:
+        """Clips with their keyframes as JPEG bytes, from one decode into a scratch folder."""
+        from autodescribe.bulk.clips import scene_spans, stride_spans
+
+        settings = self.settings
+        with tempfile.TemporaryDirectory(prefix="autodescribe-caption-") as scratch:
+            folder = Path(scratch)
+            if settings.stride is None:
+                spans, stills = scene_spans(info, settings, folder)
+            else:
+                spans, stills = stride_spans(info, settings, folder)
+            paths = {s.time: Path(s.path) for s in stills}
+            return tuple(
+                PreparedClip(
+                    start=start,
+                    end=end,
+                    frame_times=times,
+                    frames=tuple(paths[t].read_bytes() for t in times),
+                )
+                for start, end, times in spans
+            )
+
+    # -- model half ----------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create the describer (and load its weights) now, so a bad setup fails before work."""
+        load = getattr(self._describer(), "load", None)
+        if callable(load):
+            load()
+
+    def describe(self, videos: Sequence[PreparedVideo]) -> list[CaptionRow]:
+        """One row per video, in order; a model failure fails only the videos it touched."""
+        ready = [v for v in videos if v.error is None]
+        rows: dict[str, CaptionRow] = {}
+        if ready:
+            try:
+                rows = {r.id: r for r in self._describe_ready(ready)}
+            except FATAL:
+                raise
+            except Exception as exc:  # noqa: BLE001 - isolate the video that broke the batch
+                if len(ready) > 1:
+                    log.info("a batch of %d failed (%s): retrying one by one", len(ready), exc)
+                    rows = {r.id: r for v in ready for r in self.describe([v])}
+                else:
+                    log.warning("%s: describing failed", ready[0].item.path, exc_info=True)
+                    video = ready[0]
+                    rows = {video.item.id: _failed(video, one_line(exc))}
+        return [rows.get(v.item.id) or _failed(v, v.error or "not described") for v in videos]
+
+    def _describe_ready(self, videos: list[PreparedVideo]) -> list[CaptionRow]:
+        describer = self._describer()
+        if callable(getattr(describer, "generate", None)):
+            captioned = self._caption_with_prompt(describer, videos)
+            started = time.perf_counter()
+            summaries = self._summaries(describer, [c.captions for c in captioned])
+            summary_share = (time.perf_counter() - started) / len(videos)
+        else:
+            captioned = [self._caption_with_requests(v) for v in videos]
+            summaries = [("", _joined(c.captions)) for c in captioned]
+            summary_share = 0.0
+        return [
+            _row(video, result, title, summary, summary_share)
+            for video, result, (title, summary) in zip(videos, captioned, summaries, strict=True)
+        ]
+
+    def _caption_with_prompt(self, describer: Any, videos: list[PreparedVideo]) -> list[_Captioned]:
+        """Chat describers: our caption template, every clip of the batch in `batch_size` calls."""
+        template = load_template(self.settings.template_name)
+        words = int(template.fields("settings")["words"])
+        max_images = describer.capabilities.max_images
+        jobs = [(v, i) for v, video in enumerate(videos) for i, c in enumerate(video.clips)]
+        jobs = [(v, i) for v, i in jobs if videos[v].clips[i].frames]
+        convs = [clip_conversation(template, videos[v], i, words, max_images) for v, i in jobs]
+        started = time.perf_counter()
+        answers: list[str] = []
+        size = self.settings.batch_size
+        for first in range(0, len(convs), size):
+            answers += describer.generate(
+                convs[first : first + size], describer.max_new_tokens(words)
+            )
+        per_clip = (time.perf_counter() - started) / max(1, len(convs))
+        from autodescribe.backends.describe.base import clean_answer
+
+        captions = [[""] * len(video.clips) for video in videos]
+        for (v, i), answer in zip(jobs, answers, strict=True):
+            captions[v][i] = clean_answer(answer)
+        return [
+            _Captioned(
+                captions=captions[v],
+                model=describer.model_id,
+                prompt_version=template.version,
+                seconds=per_clip * sum(1 for clip in video.clips if clip.frames),
+            )
+            for v, video in enumerate(videos)
+        ]
+
+    def _summaries(self, describer: Any, captions: list[list[str]]) -> list[tuple[str, str]]:
+        template = load_template(self.settings.template_name)
+        limit = int(template.fields("settings")["summary_words"])
+        wanted = [i for i, texts in enumerate(captions) if any(texts)]
+        convs = [summary_conversation(template, captions[i], limit) for i in wanted]
+        answers: list[str] = []
+        size = self.settings.batch_size
+        for first in range(0, len(convs), size):
+            answers += describer.generate(
+                convs[first : first + size], describer.max_new_tokens(limit)
+            )
+        result = [("", "")] * len(captions)
+        for i, answer in zip(wanted, answers, strict=True):
+            result[i] = parse_title_summary(answer)
+        return result
+
+    def _caption_with_requests(self, video: PreparedVideo) -> _Captioned:
+        """Describers without `generate` (basic, plugins): the DescribeRequest interface.
+
+        Such describers may keep state across one video's scenes (the basic one
+        only repeats a look that changed), so every video gets a fresh instance.
+        """
+        from autodescribe.backends.describe.base import DescribeRequest
+        from autodescribe.types import Scene
+
+        words = int(load_template(self.settings.template_name).fields("settings")["words"])
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="autodescribe-frames-") as scratch:
+            requests, places = [], []
+            for i, clip in enumerate(video.clips):
+                if not clip.frames:
+                    continue
+                paths = _write_frames(Path(scratch), i, clip.frames)
+                scene = Scene(
+                    index=i, start=clip.start, end=clip.end, keyframe_times=clip.frame_times
+                )
+                requests.append(
+                    DescribeRequest(
+                        scene=scene, images=paths, image_times=clip.frame_times, word_budget=words
+                    )
+                )
+                places.append(i)
+            describer = self._describer()
+            results = describer.describe_many(requests)
+            model = describer.model_id
+            self._describer.close()
+        captions = [""] * len(video.clips)
+        for i, result in zip(places, results, strict=True):
+            captions[i] = result.text
+        version = results[0].prompt_version if results else ""
+        return _Captioned(captions, model, version, time.perf_counter() - started)
+
+    def _create_describer(self) -> Any:
+        """The chosen describer with the options its constructor accepts."""
+        from autodescribe.backends.describe import create_describer
+
+        settings = self.settings
+        return create_describer(
+            settings.describer,
+            model=settings.model,
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            max_new_tokens=settings.max_new_tokens,
+            concurrency=settings.concurrency,
+            batch_size=settings.batch_size,
+            device=self.device,
+        )
+
+    def close(self) -> None:
+        self._describer.close()
+
+
+# -- prompts -------------------------------------------------------------------------
+
+
+def clip_conversation(
+    template: Template, video: PreparedVideo, index: int, words: int, max_images: int
+) -> list[dict[str, Any]]:
+    """The chat for one clip: the style's rules, the clip's frames, then the request."""
+    from PIL import Image
+
+    clip = video.clips[index]
+    frames = _spread(clip.frames, max_images)
+    images = [Image.open(io.BytesIO(data)).convert("RGB") for data in frames]
+    values = {
+        "number": index + 1,
+        "count": len(video.clips),
+        "duration": clip.end - clip.start,
+        "start": timestamp(clip.start),
+        "words": words,
+    }
+    content: list[dict[str, Any]] = [{"type": "image", "image": im} for im in images]
+    content.append({"type": "text", "text": template.sections["user"].format(**values)})
+    return [
+        {"role": "system", "content": [{"type": "text", "text": template.sections["system"]}]},
+        {"role": "user", "content": content},
+    ]
+
+
+def summary_conversation(
+    template: Template, captions: Sequence[str], words: int
+) -> list[dict[str, Any]]:
+    listed = "\n".join(f"{n}. {text}" for n, text in enumerate(captions, start=1) if text)
+    prompt = template.sections["summary"].format(captions=listed, summary_words=words)
+    return [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+
+
+def parse_title_summary(answer: str) -> tuple[str, str]:
+    """(title, summary) from 'title line, then summary', tolerating labels and markdown."""
+    from autodescribe.backends.describe.base import clean_answer
+
+    lines = [_unlabelled(line) for line in answer.splitlines() if line.strip()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return "", ""
+    title = clean_answer(_LABEL.sub("", lines[0]))
+    summary = clean_answer(" ".join(_LABEL.sub("", line) for line in lines[1:]))
+    return title, summary
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _unlabelled(line: str) -> str:
+    return line.strip().strip("#*").strip()
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _spread(items: Sequence[bytes], limit: int) -> list[bytes]:
+    if len(items) <= limit:
+        return list(items)
+    return [items[int((i + 0.5) * len(items) / limit)] for i in range(limit)]
+
+
+def _write_frames(folder: Path, clip: int, frames: Sequence[bytes]) -> tuple[Path, ...]:
+    paths = []
+    for number, data in enumerate(frames):
+        path = folder / f"clip{clip:05d}-{number:02d}.jpg"
+        path.write_bytes(data)
+        paths.append(path)
+    return tuple(paths)
+
+
+def _joined(captions: Sequence[str], limit: int = 60) -> str:
+    """A summary for describers that cannot write one: their distinct captions, in order."""
+    distinct = list(dict.fromkeys(c for c in captions if c))
+    words = " ".join(distinct).split()
+    return " ".join(words[:limit])
+
+
+def _failed(video: PreparedVideo, error: str) -> CaptionRow:
+    row = failed_row(video.item.id, video.item.path, error, video.timings)
+    return CaptionRow(**{**row.__dict__, "duration": video.duration})
+
+
+def _row(
+    video: PreparedVideo, result: _Captioned, title: str, summary: str, summary_seconds: float
+) -> CaptionRow:
+    timings = {**video.timings, "describe": result.seconds, "summary": summary_seconds}
+    timings["total"] = sum(timings.get(k, 0.0) for k in TIMING_KEYS if k != "total")
+    return CaptionRow(
+        id=video.item.id,
+        path=video.item.path,
+        status="ok",
+        duration=video.duration,
+        scenes=tuple(
+            ClipCaption(start=round(c.start, 3), end=round(c.end, 3), caption=text)
+            for c, text in zip(video.clips, result.captions, strict=True)
+        ),
+        summary=summary,
+        title=title,
+        model=result.model,
+        prompt_version=result.prompt_version,
+        timings=timings,
+    )

@@ -1,0 +1,114 @@
+"""`autodescribe caption`: timed scene captions for a whole dataset, resumable."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from autodescribe.commands._common import guard, setup_logging
+
+
+class RunnerChoice(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class PromptChoice(str, Enum):
+    short = "short"
+    detailed = "detailed"
+    dataset = "dataset"
+
+
+def caption(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="manifest (.csv/.jsonl/.parquet with a 'path' column), folder or glob",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="captions.jsonl or captions.parquet")],
+    runner: Annotated[RunnerChoice, typer.Option(help="local processes or a Ray cluster")] = (
+        RunnerChoice.local
+    ),
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
+    ] = None,
+    describer: Annotated[str, typer.Option(help="basic | transformers | openai | vllm")] = "basic",
+    model: Annotated[str | None, typer.Option(help="model id or local path")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL (openai describer)")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (or set OPENAI_API_KEY)")] = None,
+    clips: Annotated[
+        str, typer.Option(help="'scenes' (cut at shots) or 'stride:SECONDS' (fixed length)")
+    ] = "scenes",
+    min_scene: Annotated[
+        float, typer.Option(help="shortest scene in seconds (scenes mode); shorter shots merge")
+    ] = 2.0,
+    frames: Annotated[int, typer.Option(help="keyframes per clip", min=1, max=16)] = 3,
+    prompt: Annotated[PromptChoice, typer.Option(help="caption style")] = PromptChoice.short,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="caption again the videos that failed before")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="CPU decode workers (default: cores - 1; 0 = decode in this process)", min=0
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="clips per model call", min=1)] = 8,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    """Caption every video of INPUT into one row per video (scenes, summary, title, status).
+
+    Rerunning the same command skips the videos already done, so a killed run resumes.
+    """
+    setup_logging(verbose)
+
+    def run() -> None:
+        from pydantic import ValidationError
+
+        from autodescribe.bulk.run import caption as run_caption
+        from autodescribe.bulk.worker import CaptionSettings
+        from autodescribe.errors import ConfigError
+
+        try:
+            settings = CaptionSettings(
+                describer=describer,
+                model=model,
+                base_url=base_url,
+                api_key=api_key,
+                clips=clips,
+                min_scene_seconds=min_scene,
+                frames=frames,
+                prompt=prompt.value,
+                batch_size=batch_size,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(f"invalid option: {first['msg']}") from None
+        report = run_caption(
+            source,
+            out,
+            settings,
+            runner=runner.value,
+            workers=workers,
+            retry_failed=retry_failed,
+            address=address,
+        )
+        typer.echo(
+            f"{report.ok} ok, {report.failed} failed, {report.skipped} already done "
+            f"in {report.seconds:.1f} s -> {report.output}",
+            err=True,
+        )
+
+    guard(run, debug)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(caption)
