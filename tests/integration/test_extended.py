@@ -39,8 +39,17 @@ def talky(tmp_path_factory: pytest.TempPathFactory) -> SampleTruth:
 @pytest.fixture(scope="module")
 def extended(talky: SampleTruth) -> tuple[Path, dict]:
     out = Path(talky.path).parent / "out"
-    narrate(NarrateJob(video=Path(talky.path), out_dir=out))
+    result = narrate(NarrateJob(video=Path(talky.path), out_dir=out))
+    (out / "report.json").write_text(json.dumps({"video": result.outputs["en"].report.video}))
     return out, json.loads((out / "talky.script.json").read_text())
+
+
+def _packets(path: Path) -> list[tuple[bytes, bool]]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.pts is not None]
+        found = [(p.pts, bytes(p), p.is_keyframe) for p in packets]
+    return [(data, key) for _, data, key in sorted(found)]
 
 
 def _frames(path: Path, start: float, end: float) -> list[np.ndarray]:
@@ -127,3 +136,38 @@ def test_extension_off_leaves_the_scene_undescribed(talky: SampleTruth, tmp_path
     assert all(c["scene"] != 1 for c in script["cues"])
     with av.open(str(tmp_path / "talky.described.mp4")) as container:
         assert float(container.duration / 1e6) == pytest.approx(talky.duration, abs=1 / talky.fps)
+
+
+def _without_parameter_sets(packet: bytes) -> bytes:
+    """An AVCC packet without its SPS and PPS NAL units (types 7 and 8)."""
+    kept, pos = b"", 0
+    while pos + 4 <= len(packet):
+        size = int.from_bytes(packet[pos : pos + 4], "big")
+        unit = packet[pos : pos + 4 + size]
+        if unit[4] & 0x1F not in (7, 8):
+            kept += unit
+        pos += 4 + size
+    return kept
+
+
+def test_only_the_frozen_gop_is_encoded_again(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    out, script = extended
+    report = json.loads((out / "report.json").read_text())
+    assert report["video"].startswith("stream-copied except")
+    source, described = _packets(Path(talky.path)), _packets(out / "talky.described.mp4")
+    added = round(sum(c["extension"] for c in script["cues"]) * talky.fps)
+    assert len(described) == len(source) + added
+
+    def copied(a: tuple[bytes, bool], b: tuple[bytes, bool]) -> bool:
+        # a copied keyframe gains its parameter sets in-band; every other byte is the source's
+        return a[0] == b[0] or (a[1] and b[1] and _without_parameter_sets(b[0]) == a[0])
+
+    before = next(i for i, pair in enumerate(zip(source, described)) if not copied(*pair))
+    after = next(
+        i for i, pair in enumerate(zip(reversed(source), reversed(described))) if not copied(*pair)
+    )
+    gop = round(talky.fps * 2)  # the sample's keyframe interval
+    assert before >= gop and after >= gop
+    assert before + after >= len(source) - gop, "only the GOP holding the freeze is encoded again"

@@ -17,6 +17,7 @@ from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
 from autodescribe.languages import LANGUAGES, language_name, language_tag
 from autodescribe.stages.extend import Freeze, audio_filter, video_filter
+from autodescribe.stages.splice import Spliced
 from autodescribe.types import VideoInfo
 
 MIX_BITRATE = "192k"
@@ -54,20 +55,34 @@ def mux_args(
     language: str,
     mix_filter: str,
     freezes: list[Freeze],
+    spliced: Spliced | None = None,
 ) -> MuxPlan:
-    """Filters, maps, codecs, dispositions and titles for the described file."""
+    """Filters, maps, codecs, dispositions and titles for the described file.
+
+    `spliced` is the picture with its freezes already in it (input 2), mostly
+    stream-copied; without it a frozen picture is re-encoded whole.
+    """
     suffix = out_path.suffix.lower()
     codec = "libopus" if suffix == ".webm" else "aac"
     graph = [f"[0:a]{mix_filter}[mix]"]
     if freezes:
-        graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
         if video.has_audio:
             graph.append(audio_filter(freezes, "1:a:0", "orig"))
-        args = ["-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[mix]"]
+        if spliced is not None:
+            picture = ["-map", "2:v:0"]
+            video_args = ["-c:v", "copy"]
+            mode = (
+                f"stream-copied except {spliced.reencoded_seconds:.2f} s around "
+                f"{len(freezes)} frozen picture(s), re-encoded (libx264 crf {settings.video_crf})"
+            )
+        else:
+            graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
+            picture = ["-map", "[v]"]
+            encoder, video_args = _video_encoder(suffix, settings)
+            mode = f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)"
+        args = ["-filter_complex", ";".join(graph), *picture, "-map", "[mix]"]
         args += ["-map", "[orig]"] if video.has_audio else []
-        encoder, video_args = _video_encoder(suffix, settings)
         args += video_args
-        mode = f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)"
     else:
         args = ["-filter_complex", ";".join(graph), "-map", "1:V?", "-map", "[mix]"]
         args += ["-map", "1:a:0"] if video.has_audio else []

@@ -44,6 +44,7 @@ from autodescribe.stages.normalize import (
     only_spans,
     plan_loudness,
 )
+from autodescribe.stages.splice import Spliced, splice_folder, splice_freezes
 from autodescribe.types import Cue, SpeechSpan, VideoInfo
 
 __all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "render_described"]
@@ -121,12 +122,15 @@ def render_described(
         return _mix_bytes(video, narration_wav, shifted, freezes, settings)
 
     plan = plan_loudness(mix, preset, speech, duration)
-    muxing = mux_args(video, out_path, settings, language, plan.filter, freezes)
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
-    args += ["-i", video.path, *muxing.args, str(tmp)]
+    scratch = splice_folder(out_path)
     try:
-        run_ffmpeg(args, "rendering", duration=duration, stdin=mix())
+        spliced = _splice(video, freezes, out_path, settings, Path(scratch.name))
+        muxing = mux_args(video, out_path, settings, language, plan.filter, freezes, spliced)
+        args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
+        args += ["-i", video.path]
+        args += ["-i", str(spliced.path)] if spliced else []
+        run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration, stdin=mix())
         if out_path.suffix.lower() == ".webm":
             set_doc_type(tmp, "webm")
         written, marked = inspect_output(tmp)
@@ -135,6 +139,7 @@ def render_described(
         move_atomic(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
+        scratch.cleanup()
     if not marked:
         log.warning(
             "%s cannot mark the described track for the visually impaired; use .mp4, .mkv or .webm",
@@ -156,6 +161,15 @@ def render_described(
         video=muxing.video_mode,
         extension_seconds=frozen_seconds(freezes),
     )
+
+
+def _splice(
+    video: VideoInfo, freezes: list[Freeze], out_path: Path, settings: RenderSettings, folder: Path
+) -> Spliced | None:
+    """The picture with its freezes, re-encoding only the GOPs that hold one (H.264 to MP4/MKV)."""
+    if not freezes or out_path.suffix.lower() == ".webm":
+        return None
+    return splice_freezes(Path(video.path), freezes, settings, folder)
 
 
 def _dialogue_loudness(path: Path, speech: Sequence[tuple[float, float]]) -> float | None:
