@@ -16,14 +16,17 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from autodescribe import __version__
 from autodescribe.server.jobs import JobStore
 from autodescribe.server.routes import events, files, jobs, script, session
+from autodescribe.server.schemas import Problem
 from autodescribe.server.security import require_token
 from autodescribe.server.settings import ServerSettings
 
@@ -131,6 +134,15 @@ async def _security_headers(
     return response
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """One line saying which part of the request is wrong, shaped like every other error."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    first = errors[0] if errors else {"loc": ("request",), "msg": str(exc)}
+    where = ".".join(str(part) for part in first.get("loc", ())) or "request"
+    message = f"bad {where}: {first.get('msg', 'invalid value')}"
+    return JSONResponse({"detail": message}, status_code=422)
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The service: REST API under /v1 (OpenAPI at /docs) and the web app at /."""
     app = FastAPI(
@@ -142,9 +154,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.store = JobStore(settings.db_path, settings.jobs_dir)
     app.middleware("http")(_security_headers)
+    app.exception_handler(RequestValidationError)(_invalid_request)
     protected = [Depends(require_token)]
+    invalid: dict[int | str, dict[str, Any]] = {422: {"model": Problem}}
+    refused: dict[int | str, dict[str, Any]] = {**invalid, 401: {"model": Problem}}
     for area in (jobs, script, files, events):
-        app.include_router(area.router, dependencies=protected)
-    app.include_router(session.router)
+        app.include_router(area.router, dependencies=protected, responses=refused)
+    app.include_router(session.router, responses=invalid)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

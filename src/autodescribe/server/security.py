@@ -51,12 +51,48 @@ def safe_filename(name: str, default: str = "video.mp4") -> str:
     return base
 
 
-def inside(folder: Path, name: str) -> Path | None:
-    """`folder/name` if that is a visible file directly inside `folder`, else None."""
-    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name:
+def plain_name(name: str) -> bool:
+    """A name that can only mean a visible entry of one folder: no separator, dot or NUL."""
+    bad = name.startswith(".") or any(c in name for c in "/\\\x00")
+    return bool(name) and not bad and len(name) <= 255
+
+
+def no_links(base: Path, path: Path) -> bool:
+    """True when `path` lies under `base` and nothing below `base` on the way is a symlink.
+
+    A link planted in a job's folder could point anywhere; refusing links keeps
+    every read and write of the server inside its data folder.
+    """
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return False
+    current = base
+    for part in parts:
+        if part in ("", ".", ".."):
+            return False
+        current = current / part
+        if current.is_symlink():
+            return False
+    return True
+
+
+def inside(base: Path, folder: Path, name: str) -> Path | None:
+    """`folder/name` if that is a plain file directly in `folder`, with no link on the way."""
+    if not plain_name(name):
         return None
-    root = folder.resolve()
-    path = (root / name).resolve()
-    if path.parent != root or not path.is_file():
+    path = folder / name
+    if not no_links(base, path) or not path.is_file():
         return None
     return path
+
+
+def listed(base: Path, folder: Path, pattern: str = "*") -> list[Path]:
+    """The plain visible files in `folder` matching `pattern`, sorted; links are left out."""
+    if not no_links(base, folder) or not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.glob(pattern)
+        if plain_name(path.name) and not path.is_symlink() and path.is_file()
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,9 @@ class _FormReceiver:
         self._header[1] += data[start:end]
 
     def _header_end(self) -> None:
+        # latin-1 keeps every byte as one character; names are read as UTF-8 after parsing
         name, value = self._header
-        self.headers[name.decode("latin-1").lower()] = value.decode("utf-8", "replace")
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
         self._header = [b"", b""]
 
     def _headers_finished(self) -> None:
@@ -143,7 +144,8 @@ class _FormReceiver:
 
     def _part_end(self) -> None:
         if self._file is None:
-            self.result.fields.setdefault(self._name, []).append(self._value.decode("utf-8"))
+            text = self._value.decode("utf-8", "replace")
+            self.result.fields.setdefault(self._name, []).append(text)
             return
         if not self._sniffed:
             self._sniff()
@@ -185,6 +187,8 @@ async def receive_upload(
                 raise UploadRefused(413, f"the file is larger than the {_human(limit)} limit")
             parser.write(chunk)
         parser.finalize()
+        if parser.state != MultipartState.END:  # python-multipart does not check this itself
+            raise UploadRefused(400, "the upload ended before the form did; send it again")
     except MultipartParseError as exc:
         raise UploadRefused(400, f"the form data is malformed ({exc})") from exc
     finally:

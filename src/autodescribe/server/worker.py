@@ -20,6 +20,7 @@ from types import FrameType
 from autodescribe.config import NarrateSettings
 from autodescribe.errors import AutodescribeError
 from autodescribe.server.jobs import Job, JobStore
+from autodescribe.server.security import listed, no_links
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,10 @@ def run_job(store: JobStore, job: Job) -> None:
     reporter = Reporter(store, job)
     progress.add_listener(reporter)
     try:
+        _check_folder(store, job)
         settings = JobOptions.model_validate(job.options).to_settings()
         if job.kind == "render":
-            _render(folder.video, folder.out_dir, settings)
+            _render(store.jobs_dir, folder.video, folder.out_dir, settings)
         else:
             from autodescribe.config import NarrateJob
             from autodescribe.pipeline import narrate
@@ -98,12 +100,24 @@ def run_job(store: JobStore, job: Job) -> None:
     store.finish(job.id)
 
 
-def _render(video: Path, out_dir: Path, settings: NarrateSettings) -> None:
+def _check_folder(store: JobStore, job: Job) -> None:
+    """Refuse a job whose folder holds a link: the pipeline would read or write through it."""
+    folder = store.folder(job)
+    work = folder.out_dir / f".{folder.video.stem}.autodescribe"
+    for path in (folder.video, folder.out_dir, work):
+        if not no_links(store.jobs_dir, path):
+            raise AutodescribeError(
+                f"the job's folder holds a symbolic link at {path.name}",
+                "delete the job and upload the video again",
+            )
+
+
+def _render(jobs_dir: Path, video: Path, out_dir: Path, settings: NarrateSettings) -> None:
     """Re-render every script in the job's outputs, without describing again."""
     from autodescribe.config import NarrateJob
     from autodescribe.rerender import render_script
 
-    scripts = sorted(out_dir.glob("*.script.json"))
+    scripts = listed(jobs_dir, out_dir, "*.script.json")
     if not scripts:
         raise AutodescribeError("this job has no script to render", "run the job again")
     job = NarrateJob(video=video, out_dir=out_dir, settings=settings)

@@ -1,8 +1,8 @@
 """A job's files: the deliverables and the original upload, listed and downloaded.
 
 Names from the URL are looked up only directly inside the job's own folders
-(no separators, no hidden files, resolved and compared), so a request can never
-reach another job's files or anything else on the machine. Downloads answer
+(no separators, no hidden files, no symlinks anywhere below the data folder), so
+a request can never reach another job's files or anything else on the machine. Downloads answer
 Range requests (206), which a `<video>` element needs to seek.
 """
 
@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from autodescribe.server.jobs import Job
 from autodescribe.server.routes import JobId, job_or_404, store_of
 from autodescribe.server.schemas import FileView, Problem
-from autodescribe.server.security import inside
+from autodescribe.server.security import inside, listed
 
 router = APIRouter(prefix="/v1/jobs/{job_id}/files", tags=["files"])
 
@@ -53,14 +53,12 @@ def kind_of(name: str) -> tuple[str, str]:
 
 def _files(request: Request, job: Job) -> list[tuple[Path, str]]:
     """(path, role) of every visible file of the job, deliverables first."""
-    folder = store_of(request).folder(job)
-    found: list[tuple[Path, str]] = []
-    if folder.out_dir.is_dir():
-        for path in sorted(folder.out_dir.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                found.append((path, kind_of(path.name)[1]))
-    if folder.video.is_file():
-        found.append((folder.video, "original video"))
+    store = store_of(request)
+    folder = store.folder(job)
+    found = [(path, kind_of(path.name)[1]) for path in listed(store.jobs_dir, folder.out_dir)]
+    original = inside(store.jobs_dir, folder.upload_dir, folder.filename)
+    if original is not None:
+        found.append((original, "original video"))
     return found
 
 
@@ -93,11 +91,12 @@ def _original(path: Path) -> str:
 def get_file(request: Request, job_id: JobId, name: str) -> FileResponse:
     """Download one file; `Range: bytes=...` is answered with 206 Partial Content."""
     job = job_or_404(request, job_id)
-    folder = store_of(request).folder(job)
-    path = inside(folder.out_dir, name)
+    store = store_of(request)
+    folder = store.folder(job)
+    path = inside(store.jobs_dir, folder.out_dir, name)
     role = "deliverable"
     if path is None and name == folder.filename:
-        path, role = inside(folder.upload_dir, name), "original video"
+        path, role = inside(store.jobs_dir, folder.upload_dir, name), "original video"
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"this job has no file named {name!r}")
     media_type = _original(path) if role == "original video" else kind_of(name)[0]

@@ -11,11 +11,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from autodescribe.errors import MediaError
 from autodescribe.server.routes import JobId, job_or_404, settings_of, store_of
 from autodescribe.server.schemas import JobOptions, JobView, Problem
-from autodescribe.server.security import safe_filename
+from autodescribe.server.security import listed, safe_filename
 from autodescribe.server.upload import FILE_FIELD, Received, UploadRefused, receive_upload
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ async def create_job(request: Request) -> JobView:
     except UploadRefused as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise HTTPException(exc.status, exc.message) from None
+    except ClientDisconnect:  # nobody is left to answer; only the partial upload to remove
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the upload was cut off") from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -149,7 +153,7 @@ def render_job(request: Request, job_id: JobId) -> JobView:
     """Render the deliverables again from the stored (edited) script, without describing again."""
     store = store_of(request)
     job = job_or_404(request, job_id)
-    if not any(store.folder(job).out_dir.glob("*.script.json")):
+    if not listed(store.jobs_dir, store.folder(job).out_dir, "*.script.json"):
         raise HTTPException(status.HTTP_409_CONFLICT, "this job has no script yet; wait for it")
     if not store.queue_render(job_id):
         raise HTTPException(status.HTTP_409_CONFLICT, "the job is queued or running; wait for it")

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from autodescribe.errors import AutodescribeError
 from autodescribe.server.routes import JobId, job_or_404, store_of
 from autodescribe.server.schemas import Problem
+from autodescribe.server.security import listed
 from autodescribe.types import Cue, Script, from_jsonable, to_jsonable
 
 router = APIRouter(prefix="/v1/jobs/{job_id}/script", tags=["script"])
@@ -44,7 +45,8 @@ def _script_path(request: Request, job_id: str, language: str | None) -> Path:
     from autodescribe.formats.script_json import read_script
 
     job = job_or_404(request, job_id)
-    paths = sorted(store_of(request).folder(job).out_dir.glob("*.script.json"))
+    store = store_of(request)
+    paths = listed(store.jobs_dir, store.folder(job).out_dir, "*.script.json")
     if language is not None:
         paths = [p for p in paths if read_script(p).language == language]
     if not paths:

@@ -24,7 +24,7 @@ def session_info(request: Request) -> dict[str, bool]:
 @router.post(
     "",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"model": Problem}},
+    responses={400: {"model": Problem}, 401: {"model": Problem}},
     summary="Sign in with the token; sets a cookie",
 )
 def sign_in(request: Request, body: SessionRequest) -> Response:
