@@ -15,7 +15,7 @@ import typer
 
 from autodescribe import __version__
 from autodescribe.commands import register_all
-from autodescribe.commands._common import guard, setup_logging
+from autodescribe.commands._common import guard, require_text_path, setup_logging
 
 app = typer.Typer(
     help="Audio description for video: describe, voice and mix narration between the dialogue.",
@@ -110,6 +110,8 @@ def narrate(
     def run() -> None:
         from autodescribe.pipeline import narrate as run_pipeline
 
+        require_text_path(video, "video")
+        require_text_path(out_dir or video.parent, "output folder")
         settings = NarrateSettings(
             languages=language or ["en"],
             shots=ShotSettings(detector=shots.value),

@@ -54,5 +54,14 @@ def language_name(code: str) -> str:
     return LANGUAGES[check_language(code)][0]
 
 
+# ISO 639-2 has two three-letter codes for some languages; files carry either.
+TERMINOLOGY_CODES = {
+    "alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi": "zho", "cze": "ces",
+    "dut": "nld", "fre": "fra", "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl",
+    "mac": "mkd", "may": "msa", "per": "fas", "rum": "ron", "slo": "slk", "tib": "bod",
+    "wel": "cym",
+}  # fmt: skip
+
+
 def language_tag(code: str) -> str:
     return LANGUAGES[check_language(code)][1]

@@ -14,6 +14,10 @@ import av
 import numpy as np
 
 from autodescribe.errors import MediaError
+from autodescribe.media.decode import decode_tolerant
+
+# Timestamp jitter below this is rounding, not a hole in the audio.
+_HOLE_TOLERANCE = 0.005
 
 
 def iter_audio(
@@ -25,7 +29,9 @@ def iter_audio(
 ) -> Iterator[np.ndarray]:
     """Yield float32 blocks shaped (samples, channels) of one audio stream, resampled.
 
-    Streaming keeps memory flat on long programmes.
+    Streaming keeps memory flat on long programmes. Holes in the stream
+    (skipped damaged packets, gaps in the timestamps) come back as silence, so
+    sample n is always n / sample_rate seconds after the stream's start.
     """
     layout = "mono" if channels == 1 else "stereo"
     resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
@@ -35,7 +41,11 @@ def iter_audio(
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[stream_index]
-            for frame in container.decode(stream):
+            expected: float | None = None
+            for frame in decode_tolerant(container, stream, path):
+                hole, expected = _hole(frame, expected)
+                if hole > 0:
+                    pending.append(np.zeros((round(hole * sample_rate), channels), np.float32))
                 for out in resampler.resample(frame):
                     block = out.to_ndarray().reshape(-1, channels)
                     pending.append(block)
@@ -45,12 +55,21 @@ def iter_audio(
                         pending, pending_len = [], 0
             for out in resampler.resample(None):
                 pending.append(out.to_ndarray().reshape(-1, channels))
-    except (av.error.InvalidDataError, IndexError) as exc:
+    except (av.error.FFmpegError, IndexError) as exc:
         raise MediaError(
             f"cannot decode the audio of {path.name} ({exc})", "check the file plays"
         ) from exc
     if pending:
         yield np.concatenate(pending)
+
+
+def _hole(frame: av.AudioFrame, expected: float | None) -> tuple[float, float | None]:
+    """Seconds missing before `frame` (0 when it follows on), and where the next should start."""
+    if frame.pts is None or frame.time_base is None or not frame.sample_rate:
+        return 0.0, None
+    start = float(frame.pts * frame.time_base)
+    hole = start - expected if expected is not None else 0.0
+    return (hole if hole > _HOLE_TOLERANCE else 0.0), start + frame.samples / frame.sample_rate
 
 
 def read_audio(

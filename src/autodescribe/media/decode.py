@@ -7,15 +7,23 @@ describer and OCR, so no stage has to decode the video a second time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
+from PIL import Image
 
 from autodescribe.errors import MediaError
 from autodescribe.types import Still
+
+log = logging.getLogger(__name__)
+# More damaged packets than this share of a stream is a broken file, not a scratch.
+MAX_DAMAGED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,11 @@ def iter_analysis_frames(
 ) -> Iterator[AnalysisFrame]:
     """Yield every frame at `size`; append stills written along the way to `kept`."""
     next_still = 0.0
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for index, frame in enumerate(container.decode(stream)):
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for index, frame in enumerate(decode_tolerant(container, stream, path)):
                 time = float(frame.time) if frame.time is not None else 0.0
                 if stills is not None and kept is not None and time + 1e-6 >= next_still:
                     kept.append(_save_still(frame, time, stills))
@@ -65,21 +73,76 @@ def iter_analysis_frames(
                     format=channel_order,
                     interpolation="FAST_BILINEAR",
                 )
-                pixels = small.to_ndarray()
-                yield AnalysisFrame(index=index, time=time, pixels=pixels)
+                yield AnalysisFrame(index=index, time=time, pixels=small.to_ndarray())
+        except av.error.FFmpegError as exc:
+            raise MediaError(
+                f"decoding {path.name} failed ({exc.strerror or exc})",
+                "the file may be corrupt; re-export it or try another copy",
+            ) from exc
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[av.container.InputContainer]:
+    try:
+        container = av.open(str(path))
     except av.error.FFmpegError as exc:
         raise MediaError(
-            f"decoding {path.name} failed ({exc.strerror or exc})",
+            f"cannot open {path.name} ({exc.strerror or exc})",
             "the file may be corrupt; re-export it or try another copy",
         ) from exc
+    with container:
+        yield container
+
+
+def decode_tolerant(
+    container: av.container.InputContainer, stream: av.stream.Stream, path: Path
+) -> Iterator[Any]:
+    """Decoded frames of `stream`, skipping packets the decoder rejects.
+
+    A few damaged packets in the middle of a file are common (a bad copy, a
+    dropped network chunk); players conceal them and so do we, with a warning.
+    A stream that is mostly damage is refused with advice.
+    """
+    packets = bad = frames = 0
+    for packet in container.demux(stream):
+        packets += 1
+        try:
+            decoded = packet.decode()
+        except av.error.InvalidDataError:
+            bad += 1
+            continue
+        frames += len(decoded)
+        yield from decoded
+    if bad and (frames == 0 or bad > packets * MAX_DAMAGED_SHARE):
+        raise MediaError(
+            f"{path.name}: {bad} of {packets} {stream.type} packets are damaged",
+            "the file is corrupt; re-export it or try another copy",
+        )
+    if bad:
+        log.warning("%s: skipped %d damaged %s packets of %d", path.name, bad, stream.type, packets)
 
 
 def _save_still(frame: av.VideoFrame, time: float, plan: StillPlan) -> Still:
+    """Save the frame as a JPEG, turned upright when the stream carries a display rotation."""
     width, height = analysis_size(frame.width, frame.height, plan.width)
     image = frame.to_image(width=width, height=height)
+    turn = _UPRIGHT.get(round(frame.rotation / 90) * 90 % 360)
+    if turn is not None:
+        image = image.transpose(turn)
     target = plan.folder / f"still-{time:010.3f}.jpg"
     if not target.exists():
         tmp = target.with_suffix(".tmp.jpg")
-        image.save(tmp, quality=90)
-        tmp.replace(target)
+        try:
+            image.save(tmp, quality=90)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return Still(time=round(time, 3), path=str(target))
+
+
+# PIL's transposes turn counter-clockwise, as a display matrix's rotation does.
+_UPRIGHT = {
+    90: Image.Transpose.ROTATE_90,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_270,
+}

@@ -41,6 +41,7 @@ _GENERIC_LINES = (
     "could not open encoder",
     "error while opening encoder",
     "possible presets:",
+    "video:",  # the closing size summary
     "possible tunes:",
     "possible profiles:",
 )

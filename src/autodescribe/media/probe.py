@@ -62,7 +62,7 @@ def _info(path: Path, container: av.container.InputContainer, size: int) -> Vide
         codec=stream.codec_context.name,
         container=container.format.name,
         frame_count=frames,
-        rotation=_rotation(stream),
+        rotation=_rotation(container, stream),
         audio=audio,
         size_bytes=size,
     )
@@ -81,14 +81,22 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return 0.0
 
 
-def _rotation(stream: av.video.stream.VideoStream) -> int:
+def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """Counter-clockwise degrees (0, 90, 180, 270) that turn the stored picture upright.
+
+    Phones store the picture as the sensor saw it and tag a display matrix;
+    PyAV exposes the matrix only on decoded frames, so the first frame is read.
+    """
+    tagged = stream.metadata.get("rotate")
+    if tagged:  # the old-style tag counts clockwise
+        return -int(float(tagged)) % 360
     try:
-        matrix = stream.side_data.get("DISPLAYMATRIX") if hasattr(stream, "side_data") else None
-    except Exception:  # noqa: BLE001 - side data layout differs between PyAV versions
-        matrix = None
-    if matrix is None:
-        return int(stream.metadata.get("rotate", 0) or 0)
-    return int(round(float(matrix))) % 360
+        frame = next(container.decode(stream), None)
+    except (av.error.FFmpegError, ValueError):
+        return 0  # decoding problems are reported, with advice, by the frame pass
+    if frame is None:
+        return 0
+    return round(frame.rotation / 90) * 90 % 360
 
 
 def _clean_language(code: str | None) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autodescribe.cache import WorkDir, stable_hash, write_atomic
+from autodescribe.cache import WorkDir, move_atomic, stable_hash, write_atomic
 from autodescribe.config import NarrateSettings
 from autodescribe.formats.adtext import write_ad_text
 from autodescribe.formats.dapt import write_dapt
@@ -76,6 +76,36 @@ def output_container(source: str, chosen: str | None) -> str:
     return suffix if suffix in CONTAINERS else ".mp4"
 
 
+def _partial(path: Path) -> Path:
+    """Where a deliverable is written until everything else is done (hidden, same suffix)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def _render(
+    info: VideoInfo,
+    script: Script,
+    paths: dict[str, Path],
+    settings: NarrateSettings,
+    dialogue: Sequence[SpeechSpan],
+) -> RenderReport:
+    """The stem and the described video, under their partial names."""
+    _, shifted, duration = timeline(info, script.cues)
+    stem, video = _partial(paths["stem"]), _partial(paths["video"])
+    build_narration(shifted, duration, stem)
+    report = render_described(
+        info, stem, script.cues, video, settings.render, script.language, dialogue
+    )
+    return replace(report, path=str(paths["video"]))
+
+
+def _write_scripts(script: Script, paths: dict[str, Path], out_dir: Path) -> None:
+    write_script(script, paths["script"])
+    write_vtt(script.cues, paths["vtt"])
+    write_srt(script.cues, paths["srt"])
+    write_dapt(script, paths["dapt"], audio_base=out_dir)
+    write_ad_text(script, paths["text"])
+
+
 def deliver(
     info: VideoInfo,
     script: Script,
@@ -100,25 +130,15 @@ def deliver(
     if stamp.exists() and paths["video"].exists() and paths["stem"].exists():
         log.info("render: reusing %s", paths["video"].name)
         report = from_jsonable(RenderReport, json.loads(stamp.read_text()))
+        _write_scripts(script, paths, out_dir)
     else:
-        _, shifted, duration = timeline(info, script.cues)
-        build_narration(shifted, duration, paths["stem"])
-        report = render_described(
-            info,
-            paths["stem"],
-            script.cues,
-            paths["video"],
-            settings.render,
-            script.language,
-            dialogue,
-        )
+        report = _render(info, script, paths, settings, dialogue)
+        _write_scripts(script, paths, out_dir)
+        # the picture and its stem take their real names last: a file under its final name is done
+        move_atomic(_partial(paths["stem"]), paths["stem"])
+        move_atomic(_partial(paths["video"]), paths["video"])
         write_atomic(stamp, json.dumps(to_jsonable(report)))
         work.computed.append("render")
-    write_script(script, paths["script"])
-    write_vtt(script.cues, paths["vtt"])
-    write_srt(script.cues, paths["srt"])
-    write_dapt(script, paths["dapt"], audio_base=out_dir)
-    write_ad_text(script, paths["text"])
     hls = None
     if settings.render.hls:
         folder = out_dir / f"{name}.hls"

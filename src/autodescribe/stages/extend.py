@@ -118,16 +118,44 @@ def video_filter(freezes: Sequence[Freeze], fps: float) -> str:
     return ",".join(chain)
 
 
-def audio_filter(freezes: Sequence[Freeze], label_in: str, label_out: str) -> str:
-    """An ffmpeg filter graph that pauses an audio stream at each freeze (for the original)."""
+def audio_filter(
+    freezes: Sequence[Freeze],
+    label_in: str,
+    label_out: str,
+    sample_rate: int = 48000,
+    channels: int = 2,
+) -> str:
+    """An ffmpeg filter graph that pauses an audio stream at each freeze (for the original).
+
+    The stream is cut at each freeze and padded with the freeze's silence; a
+    freeze with nothing before it (at 0 s, or two at one point) is silence alone.
+    """
     bounds = [0.0, *(f.at for f in freezes)]
-    count = len(bounds)
-    parts = [f"[{label_in}]asplit={count}" + "".join(f"[s{i}]" for i in range(count))]
+    layout = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}.get(channels, f"{channels}c")
+    trims: list[tuple[str, str]] = []  # (label, filter applied to a copy of the input)
+    order: list[str] = []  # labels in timeline order
+    silences: list[str] = []
     for i, start in enumerate(bounds):
-        end = f":end={bounds[i + 1]:.6f}" if i + 1 < count else ""
-        pad = f",apad=pad_dur={freezes[i].seconds:.6f}" if i < len(freezes) else ""
-        parts.append(f"[s{i}]atrim=start={start:.6f}{end},asetpts=PTS-STARTPTS{pad}[t{i}]")
+        end = bounds[i + 1] if i + 1 < len(bounds) else None
+        pad = freezes[i].seconds if i < len(freezes) else 0.0
+        label = f"{label_out}_{i}"
+        if end is None or end - start > 1e-6:
+            trim = f"atrim=start={start:.6f}" + (f":end={end:.6f}" if end is not None else "")
+            padding = f",apad=pad_dur={pad:.6f}" if pad > 0 else ""
+            trims.append((label, f"{trim},asetpts=PTS-STARTPTS{padding}"))
+        elif pad > 0:
+            silences.append(f"aevalsrc=0:c={layout}:s={sample_rate}:d={pad:.6f}[{label}]")
+        else:
+            continue
+        order.append(label)
+    parts = []
+    if len(trims) > 1:
+        parts.append(f"[{label_in}]asplit={len(trims)}" + "".join(f"[{t}_in]" for t, _ in trims))
+        parts += [f"[{label}_in]{chain}[{label}]" for label, chain in trims]
+    else:
+        parts += [f"[{label_in}]{chain}[{label}]" for label, chain in trims]
+    parts += silences
     parts.append(
-        "".join(f"[t{i}]" for i in range(count)) + f"concat=n={count}:v=0:a=1[{label_out}]"
+        "".join(f"[{label}]" for label in order) + f"concat=n={len(order)}:v=0:a=1[{label_out}]"
     )
     return ";".join(parts)

@@ -15,7 +15,7 @@ import av
 
 from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
-from autodescribe.languages import LANGUAGES, language_name, language_tag
+from autodescribe.languages import LANGUAGES, TERMINOLOGY_CODES, language_name, language_tag
 from autodescribe.stages.extend import Freeze, audio_filter, video_filter
 from autodescribe.stages.splice import Spliced
 from autodescribe.types import VideoInfo
@@ -65,9 +65,12 @@ def mux_args(
     suffix = out_path.suffix.lower()
     codec = "libopus" if suffix == ".webm" else "aac"
     graph = [f"[0:a]{mix_filter}[mix]"]
+    originals = list(enumerate(video.audio))
     if freezes:
-        if video.has_audio:
-            graph.append(audio_filter(freezes, "1:a:0", "orig"))
+        for j, stream in originals:
+            graph.append(
+                audio_filter(freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels)
+            )
         if spliced is not None:
             picture = ["-map", "2:v:0"]
             video_args = ["-c:v", "copy"]
@@ -81,11 +84,13 @@ def mux_args(
             encoder, video_args = _video_encoder(suffix, settings)
             mode = f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)"
         args = ["-filter_complex", ";".join(graph), *picture, "-map", "[mix]"]
-        args += ["-map", "[orig]"] if video.has_audio else []
+        for j, _ in originals:
+            args += ["-map", f"[orig{j}]"]
         args += video_args
     else:
         args = ["-filter_complex", ";".join(graph), "-map", "1:V?", "-map", "[mix]"]
-        args += ["-map", "1:a:0"] if video.has_audio else []
+        for j, _ in originals:
+            args += ["-map", f"1:a:{j}"]
         if suffix == Path(video.path).suffix.lower():
             args += ["-map", "1:s?", "-c:s", "copy"]
         if suffix == ".webm" and video.codec not in _WEBM_VIDEO:
@@ -104,14 +109,16 @@ def mux_args(
     ]
     described_title = f"{language_name(language)} - Audio Description"
     args += _track_metadata(0, described_title, language_tag(language), suffix)
-    if video.has_audio:
-        original = video.audio[0]
+    for j, original in originals:  # every original track, after the described one
+        out = j + 1
         if not freezes and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
-            args += ["-c:a:1", "copy"]
+            args += [f"-c:a:{out}", "copy"]
         else:
-            args += ["-c:a:1", codec, "-b:a:1", MIX_BITRATE]
-        args += ["-disposition:a:1", "0" if described_default else "default"]
-        args += _track_metadata(1, _original_title(original.language, original.title), None, suffix)
+            args += [f"-c:a:{out}", codec, f"-b:a:{out}", MIX_BITRATE]
+        default = j == 0 and not described_default
+        args += [f"-disposition:a:{out}", "default" if default else "0"]
+        title = _original_title(original.language, original.title)
+        args += _track_metadata(out, title, None, suffix)
     if suffix in _MOV_FAMILY:
         args += ["-movflags", "+faststart", "-f", "mp4"]
     elif suffix == ".webm":
@@ -144,6 +151,7 @@ def _original_title(tag: str | None, title: str | None) -> str:
     """The original track's language name if its tag says it, else its own title, or 'Original'."""
     names = {code: name for code, (name, _) in LANGUAGES.items()}
     names.update({three: name for name, three in LANGUAGES.values()})
+    names.update({TERMINOLOGY_CODES.get(three, three): name for name, three in LANGUAGES.values()})
     if tag and tag.lower() in names:
         return names[tag.lower()]
     return title or "Original"
