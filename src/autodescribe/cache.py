@@ -7,6 +7,7 @@ Writes are atomic (temp file, then rename): a kill never leaves a torn file.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -42,9 +43,12 @@ def file_fingerprint(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write to a temp file named after this process, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(path)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
@@ -52,6 +56,25 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Remove temp files of `path` whose writer is gone (killed mid-write), so none pile up."""
+    start = len(path.name) + 2
+    for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
+        pid = stale.name[start:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def move_atomic(src: Path, dst: Path) -> None:

@@ -11,7 +11,9 @@ picture instead.
 
 from __future__ import annotations
 
+import glob
 import logging
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -189,5 +191,15 @@ def _verify(out: Path, expected: int) -> bool:
 
 
 def splice_folder(out_path: Path) -> tempfile.TemporaryDirectory[str]:
-    """A scratch folder beside the output (same disk), removed when the render ends."""
-    return tempfile.TemporaryDirectory(prefix=f".{out_path.stem}.splice-", dir=out_path.parent)
+    """A scratch folder beside the output (same disk), removed when the render ends.
+
+    A killed render cannot remove its own, so scratch left beside this output
+    by an earlier render is removed first (one render per output at a time, as
+    for its .partial file); otherwise every kill would leave a folder for good.
+    """
+    prefix = f".{out_path.stem}.splice-"
+    for stale in out_path.parent.glob(glob.escape(prefix) + "*"):
+        if stale.is_dir():
+            log.info("removing scratch left by an interrupted render: %s", stale.name)
+            shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=out_path.parent)

@@ -1,0 +1,180 @@
+"""Peak memory and wall time of `narrate` on a long generated video, stage by stage.
+
+    python benchmarks/long_video_memory.py [--minutes 60] [--size 320x180] [--fps 10]
+
+Generates a low-resolution clip (cuts, dialogue and captions spread over its
+length), runs the whole narrate pipeline in this process and samples resident
+memory every 0.1 s. Each row is one progress bar of the pipeline (with whatever
+runs after it until the next bar): wall seconds, and the peak resident memory of
+this process and of its largest child (ffmpeg) while it ran. Memory that stays
+flat from a short to a long video means frames and audio are streamed, not held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autodescribe.config import NarrateJob, NarrateSettings, VoiceSettings
+from autodescribe.pipeline import narrate
+from autodescribe.progress import add_listener, remove_listener
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process in MB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"VmRSS:\s+(\d+)", status)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of `pid` (ffmpeg and the like), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return " ".join(Path(w.decode()).name if n == 0 else w.decode() for n, w in enumerate(words))
+
+
+@dataclass
+class Segment:
+    label: str
+    started: float
+    ended: float = 0.0
+    peak_self: float = 0.0
+    peak_child: float = 0.0
+    child: str = ""  # the command line of the largest child
+
+
+@dataclass
+class Sampler:
+    """Follows the pipeline's progress bars and samples memory into the current segment."""
+
+    started: float = field(default_factory=time.monotonic)
+    segments: list[Segment] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def hear(self, label: str, done: float, total: float | None) -> None:
+        if not self.segments or self.segments[-1].label != label:
+            self._open(label)
+
+    def _open(self, label: str) -> None:
+        now = time.monotonic() - self.started
+        if self.segments:
+            self.segments[-1].ended = now
+        self.segments.append(Segment(label, now))
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.1):
+            if not self.segments:
+                self._open("(start)")
+            current = self.segments[-1]
+            current.peak_self = max(current.peak_self, rss_mb(me))
+            mine = command_line(me)  # a child between fork and exec shows our memory: skip it
+            sizes = [(rss_mb(c), c) for c in children(me) if command_line(c) != mine]
+            child, pid = max(sizes, default=(0.0, 0))
+            if child > current.peak_child:
+                current.peak_child, current.child = child, command_line(pid)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.segments:
+            self.segments[-1].ended = time.monotonic() - self.started
+
+
+def generate(path: Path, minutes: float, size: tuple[int, int], fps: float) -> float:
+    """Write the clip in a child process, so its memory is not counted as narrate's."""
+    started = time.perf_counter()
+    code = (
+        "import sys; from autodescribe.samples import make_sample_video, spread_plan; "
+        "make_sample_video(sys.argv[1], size=(int(sys.argv[2]), int(sys.argv[3])), "
+        "fps=float(sys.argv[4]), **spread_plan(float(sys.argv[5])))"
+    )
+    args = [str(path), str(size[0]), str(size[1]), str(fps), str(minutes * 60.0)]
+    subprocess.run([sys.executable, "-c", code, *args], check=True)
+    return time.perf_counter() - started
+
+
+def measure(video: Path, out_dir: Path, voice: str) -> tuple[Sampler, float]:
+    """Run narrate on `video` with memory sampling; returns the samples and wall seconds."""
+    settings = NarrateSettings(voice=VoiceSettings(voice=voice))
+    sampler = Sampler()
+    thread = threading.Thread(target=sampler.run, daemon=True)
+    add_listener(sampler.hear)
+    thread.start()
+    try:
+        narrate(NarrateJob(video=video, out_dir=out_dir, settings=settings))
+    finally:
+        sampler.stop()
+        remove_listener(sampler.hear)
+        thread.join()
+    return sampler, time.monotonic() - sampler.started
+
+
+def report(sampler: Sampler, wall: float, minutes: float) -> None:
+    print(f"{'stage':<12} {'wall s':>8} {'peak RSS MB':>12} {'child MB':>9}")
+    for seg in sampler.segments:
+        line = f"{seg.label:<12} {seg.ended - seg.started:8.1f} {seg.peak_self:12.0f}"
+        print(f"{line} {seg.peak_child:9.0f}  {seg.child[:90]}")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # exact, from the kernel
+    kids = max((seg.peak_child for seg in sampler.segments), default=0.0)  # sampled
+    print(f"narrate total: {wall:.1f} s for {minutes:g} min of video ({minutes * 60 / wall:.1f}x)")
+    print(f"peak RSS: narrate (this process) {own:.0f} MB, largest child {kids:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--size", default="320x180", help="WIDTHxHEIGHT")
+    parser.add_argument("--fps", type=float, default=10.0)
+    parser.add_argument("--voice", default="piper", help="piper | espeak-ng")
+    parser.add_argument("--work", type=Path, help="keep the clip and outputs here")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    with tempfile.TemporaryDirectory(prefix="autodescribe-memory-") as scratch:
+        root = args.work or Path(scratch)
+        root.mkdir(parents=True, exist_ok=True)
+        video = root / f"long-{args.minutes:g}min-{width}x{height}-{args.fps:g}fps.mp4"
+        if video.exists():
+            print(f"reusing {video.name}")
+        else:
+            made = generate(video, args.minutes, (width, height), args.fps)
+            print(f"generated {video.name}: {made:.1f} s ({width}x{height}, {args.fps:g} fps)")
+        out = Path(tempfile.mkdtemp(prefix="out-", dir=root))  # fresh: nothing reused
+        sampler, wall = measure(video, out, args.voice)
+        report(sampler, wall, args.minutes)
+
+
+if __name__ == "__main__":
+    main()
