@@ -102,6 +102,9 @@ class FitSettings(_Section):
     """
 
     max_speedup: float = Field(1.15, ge=1.0, le=2.0)
+    max_words_per_second: float = Field(
+        3.4, gt=0, description="never speed speech up past this (check fails above 3.5)"
+    )
     extended: Literal["auto", "on", "off"] = "auto"
 
 

@@ -30,7 +30,7 @@ def plan_freezes(cues: Sequence[Cue], frame: float) -> list[Freeze]:
     merged: dict[int, int] = {}
     for cue in cues:
         if cue.extension > 0:
-            at = round(cue.start / frame)
+            at = math.ceil(cue.start / frame - 1e-6)
             merged[at] = merged.get(at, 0) + math.ceil(cue.extension / frame - 1e-6)
     return [
         Freeze(at=round(at * frame, 6), seconds=round(frames * frame, 6))

@@ -106,7 +106,8 @@ def _make_cue(
     start, extension = slot.start, 0.0
     if spoken.extension > 0:
         frame = settings.frame
-        start = round(round(slot.start / frame) * frame, 6)
+        # the next frame boundary, never earlier: the cue before may end right at slot.start
+        start = round(math.ceil(slot.start / frame - 1e-6) * frame, 6)
         extension = round(math.ceil(spoken.extension / frame - 1e-6) * frame, 6)
     end = start + seconds if extension else min(slot.end, start + seconds)
     return Cue(
@@ -139,7 +140,10 @@ def _fit_speech(
         seconds = len(audio) / voice().sample_rate
         if fit.extended == "on" or (fit.extended == "auto" and slot.duration <= 0):
             return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration), reused)
-        decision = decide(seconds, slot.duration, len(text.split()), fit.max_speedup)
+        words = len(text.split())
+        # speeding up must not make the narration faster than a listener can follow
+        speedup = min(fit.max_speedup, max(1.0, fit.max_words_per_second * seconds / max(words, 1)))
+        decision = decide(seconds, slot.duration, words, speedup)
         if decision.fits:
             if decision.rate != 1.0:
                 audio, reused = voice().synthesize(text, rate=decision.rate), False
@@ -153,12 +157,12 @@ def _fit_speech(
     if fit.extended == "off" and describer is not None:
         log.warning("scene %d: no room for %r, dropped", description.scene, text)
         return None
-    audio = voice().synthesize(text, rate=fit.max_speedup)
+    audio = voice().synthesize(text, rate=speedup)
     over = len(audio) / voice().sample_rate - slot.duration
     if fit.extended == "off":
         log.warning("the cue at %.2f s runs %.2f s past its gap", slot.start, over)
-        return _Spoken(text, audio, fit.max_speedup, 0.0)
-    return _Spoken(text, audio, fit.max_speedup, over)
+        return _Spoken(text, audio, speedup, 0.0)
+    return _Spoken(text, audio, speedup, over)
 
 
 def spoken_before(work: WorkDir) -> dict[str, str]:
