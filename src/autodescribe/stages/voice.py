@@ -108,7 +108,9 @@ def _make_cue(
         frame = settings.frame
         # the next frame boundary, never earlier: the cue before may end right at slot.start
         start = round(math.ceil(slot.start / frame - 1e-6) * frame, 6)
-        extension = round(math.ceil(spoken.extension / frame - 1e-6) * frame, 6)
+        # frozen for whatever the narration needs past the slot's end, counted from that start
+        needed = max(spoken.extension, start + seconds - max(slot.end, start))
+        extension = round(math.ceil(needed / frame - 1e-6) * frame, 6)
     end = start + seconds if extension else min(slot.end, start + seconds)
     return Cue(
         start=start,
