@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from autodescribe.processes import process_alive
 from autodescribe.types import from_jsonable, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -70,18 +71,8 @@ def _remove_orphans(path: Path) -> None:
     start = len(path.name) + 2
     for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
         pid = stale.name[start:].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def move_atomic(src: Path, dst: Path) -> None:

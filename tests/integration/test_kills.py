@@ -171,7 +171,8 @@ def _resume_and_compare(video: Path, out: Path, narrated: Reference, story: str)
     level, expected = _envelope(video_out), _envelope(reference)
     assert level.shape == expected.shape
     heard = expected > -60  # a missing or extra cue would differ by tens of dB here
-    assert np.max(np.abs(level - expected)[heard]) < 3.0
+    # the voice is not sample-identical between runs: cue edges move a little within a window
+    assert np.max(np.abs(level - expected)[heard]) < 6.0
     left = sorted(p.name for p in out.iterdir())
     assert left == sorted(p.name for p in narrated.out.iterdir()), f"left behind: {left} ({story})"
     return result.computed

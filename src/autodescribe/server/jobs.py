@@ -8,7 +8,6 @@ files live in its own folder (upload/ and out/), named by its server-made UUID.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from autodescribe.processes import process_alive
 
 Status = Literal["queued", "running", "done", "failed"]
 Kind = Literal["narrate", "render"]
@@ -188,7 +189,7 @@ class JobStore:
         """Put back in the queue the running jobs whose worker process has died."""
         with self._connect() as db:
             rows = db.execute("SELECT id, worker_pid FROM jobs WHERE status = 'running'").fetchall()
-            lost = [row["id"] for row in rows if not _alive(row["worker_pid"])]
+            lost = [row["id"] for row in rows if not process_alive(row["worker_pid"])]
             for job_id in lost:
                 db.execute(
                     "UPDATE jobs SET status = 'queued', worker_pid = NULL, updated = ?"
@@ -203,18 +204,6 @@ class JobStore:
             cursor = db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         shutil.rmtree(self.folder_path(job_id), ignore_errors=True)
         return cursor.rowcount > 0
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -138,7 +138,7 @@ def _fit_speech(
         if reused:
             audio = read_audio(Path(str(earlier)), voice().sample_rate, channels=1)
         else:
-            audio = voice().synthesize(text)
+            audio = _synthesize(voice(), text, window=slot.duration)
         seconds = len(audio) / voice().sample_rate
         if fit.extended == "on" or (fit.extended == "auto" and slot.duration <= 0):
             return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration), reused)
@@ -148,7 +148,8 @@ def _fit_speech(
         decision = decide(seconds, slot.duration, words, speedup)
         if decision.fits:
             if decision.rate != 1.0:
-                audio, reused = voice().synthesize(text, rate=decision.rate), False
+                audio = _synthesize(voice(), text, decision.rate, slot.duration)
+                reused = False
             return _Spoken(text, audio, decision.rate, 0.0, reused)
         if attempt == 0 and describer is not None and decision.words_wanted > 0:
             text = describer().shorten(text, decision.words_wanted, description.language)
@@ -159,12 +160,30 @@ def _fit_speech(
     if fit.extended == "off" and describer is not None:
         log.warning("scene %d: no room for %r, dropped", description.scene, text)
         return None
-    audio = voice().synthesize(text, rate=speedup)
+    audio = _synthesize(voice(), text, speedup)
     over = len(audio) / voice().sample_rate - slot.duration
     if fit.extended == "off":
         log.warning("the cue at %.2f s runs %.2f s past its gap", slot.start, over)
         return _Spoken(text, audio, speedup, 0.0)
     return _Spoken(text, audio, speedup, over)
+
+
+def _synthesize(
+    voice: Voice, text: str, rate: float = 1.0, window: float | None = None
+) -> np.ndarray:
+    """Speech for `text`; past `window` seconds, without the silence the voice ends it with."""
+    audio = voice.synthesize(text, rate=rate)
+    if window is not None and len(audio) > window * voice.sample_rate:
+        return trim_trailing_silence(audio, voice.sample_rate)
+    return audio
+
+
+def trim_trailing_silence(audio: np.ndarray, sample_rate: int, floor: float = 0.003) -> np.ndarray:
+    """`audio` up to its last sample above `floor` (about -50 dBFS), plus 10 ms."""
+    loud = np.flatnonzero(np.abs(audio) > floor)
+    if loud.size == 0:
+        return audio
+    return audio[: loud[-1] + sample_rate // 100 + 1]
 
 
 def spoken_before(work: WorkDir) -> dict[str, str]:
