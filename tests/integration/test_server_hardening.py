@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -528,7 +529,8 @@ def test_ten_concurrent_jobs_all_finish_with_two_workers(tmp_path: Path) -> None
             video = httpx.get(f"{root}/v1/jobs/{job_id}/files/clip{n}.described.mp4")
             assert video.status_code == 200 and video.content[4:8] == b"ftyp"
     log = (data / "logs" / "worker.log").read_text()
-    runners = {line.split()[2] for line in log.splitlines() if ": narrate " in line}
+    # progress bars share the log, so a line may start mid-bar: find the worker's pid by pattern
+    runners = set(re.findall(r"INFO worker (\d+) \S+: job \S+: narrate ", log))
     assert len(runners) == 2, f"jobs ran in {runners}, not in both workers"
 
 
