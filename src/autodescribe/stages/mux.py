@@ -63,45 +63,75 @@ def mux_args(
     stream-copied; without it a frozen picture is re-encoded whole.
     """
     suffix = out_path.suffix.lower()
-    codec = "libopus" if suffix == ".webm" else "aac"
     graph = [f"[0:a]{mix_filter}[mix]"]
-    originals = list(enumerate(video.audio))
     if freezes:
-        for j, stream in originals:
+        for j, stream in enumerate(video.audio):
             graph.append(
                 audio_filter(freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels)
             )
-        if spliced is not None:
-            picture = ["-map", "2:v:0"]
-            video_args = ["-c:v", "copy"]
-            mode = (
-                f"stream-copied except {spliced.reencoded_seconds:.2f} s around "
-                f"{len(freezes)} frozen picture(s), re-encoded (libx264 crf {settings.video_crf})"
-            )
-        else:
-            graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
-            picture = ["-map", "[v]"]
-            encoder, video_args = _video_encoder(suffix, settings)
-            mode = f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)"
-        args = ["-filter_complex", ";".join(graph), *picture, "-map", "[mix]"]
-        for j, _ in originals:
-            args += ["-map", f"[orig{j}]"]
-        args += video_args
+        picture, video_args, mode = _frozen_picture(
+            video, suffix, settings, freezes, spliced, graph
+        )
+        originals = [f"[orig{j}]" for j in range(len(video.audio))]
     else:
-        args = ["-filter_complex", ";".join(graph), "-map", "1:V?", "-map", "[mix]"]
-        for j, _ in originals:
-            args += ["-map", f"1:a:{j}"]
-        if suffix == Path(video.path).suffix.lower():
-            args += ["-map", "1:s?", "-c:s", "copy"]
-        if suffix == ".webm" and video.codec not in _WEBM_VIDEO:
-            encoder, video_args = _video_encoder(suffix, settings)
-            args += video_args
-            mode = f"re-encoded ({encoder}): WebM cannot hold {video.codec}"
-        else:
-            args += ["-c:v", "copy"]
-            mode = "stream-copied"
+        picture, video_args, mode = _picture(video, suffix, settings)
+        originals = [f"1:a:{j}" for j in range(len(video.audio))]
+    args = ["-filter_complex", ";".join(graph), *picture, "-map", "[mix]"]
+    for source in originals:
+        args += ["-map", source]
+    if not freezes and suffix == Path(video.path).suffix.lower():
+        args += ["-map", "1:s?", "-c:s", "copy"]  # subtitles keep their times only unfrozen
+    args += video_args
     args += ["-map_metadata", "1", "-map_chapters", "1"]
-    args += ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
+    args += _audio_tracks(video, suffix, settings, language, copy_originals=not freezes)
+    if suffix in _MOV_FAMILY:
+        args += ["-movflags", "+faststart", "-f", "mp4"]
+    elif suffix == ".webm":
+        args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
+    return MuxPlan(args, mode)
+
+
+def _picture(
+    video: VideoInfo, suffix: str, settings: RenderSettings
+) -> tuple[list[str], list[str], str]:
+    """Maps, codec arguments and report line for a picture with no freeze: copied if it can be."""
+    maps = ["-map", "1:V?"]
+    if suffix == ".webm" and video.codec not in _WEBM_VIDEO:
+        encoder, video_args = _video_encoder(suffix, settings)
+        return maps, video_args, f"re-encoded ({encoder}): WebM cannot hold {video.codec}"
+    return maps, ["-c:v", "copy"], "stream-copied"
+
+
+def _frozen_picture(
+    video: VideoInfo,
+    suffix: str,
+    settings: RenderSettings,
+    freezes: list[Freeze],
+    spliced: Spliced | None,
+    graph: list[str],
+) -> tuple[list[str], list[str], str]:
+    """The same for a picture with freezes: the splice if there is one, else a full re-encode."""
+    if spliced is not None:
+        mode = (
+            f"stream-copied except {spliced.reencoded_seconds:.2f} s around "
+            f"{len(freezes)} frozen picture(s), re-encoded (libx264 crf {settings.video_crf})"
+        )
+        return ["-map", "2:v:0"], ["-c:v", "copy"], mode
+    graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
+    encoder, video_args = _video_encoder(suffix, settings)
+    return (
+        ["-map", "[v]"],
+        video_args,
+        f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)",
+    )
+
+
+def _audio_tracks(
+    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, copy_originals: bool
+) -> list[str]:
+    """Codecs, dispositions and titles: the described mix first, then every original track."""
+    codec = "libopus" if suffix == ".webm" else "aac"
+    args = ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
     described_default = settings.described_default or not video.has_audio
     args += [
         "-disposition:a:0",
@@ -109,9 +139,9 @@ def mux_args(
     ]
     described_title = f"{language_name(language)} - Audio Description"
     args += _track_metadata(0, described_title, language_tag(language), suffix)
-    for j, original in originals:  # every original track, after the described one
+    for j, original in enumerate(video.audio):
         out = j + 1
-        if not freezes and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
+        if copy_originals and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
             args += [f"-c:a:{out}", "copy"]
         else:
             args += [f"-c:a:{out}", codec, f"-b:a:{out}", MIX_BITRATE]
@@ -119,11 +149,7 @@ def mux_args(
         args += [f"-disposition:a:{out}", "default" if default else "0"]
         title = _original_title(original.language, original.title)
         args += _track_metadata(out, title, None, suffix)
-    if suffix in _MOV_FAMILY:
-        args += ["-movflags", "+faststart", "-f", "mp4"]
-    elif suffix == ".webm":
-        args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
-    return MuxPlan(args, mode)
+    return args
 
 
 def _video_encoder(suffix: str, settings: RenderSettings) -> tuple[str, list[str]]:
