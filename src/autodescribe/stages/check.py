@@ -26,16 +26,31 @@ import av
 from autodescribe.backends.speech.base import pad_and_merge
 from autodescribe.cache import write_atomic
 from autodescribe.config import GapSettings, SpeechSettings
-from autodescribe.errors import ConfigError, MediaError
+from autodescribe.errors import ConfigError
 from autodescribe.formats import format_timestamp
-from autodescribe.loudness import PRESETS, LoudnessPreset
-from autodescribe.media.audio import iter_audio, read_audio, write_wav
+from autodescribe.loudness import PRESETS
+from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.media.probe import probe
 from autodescribe.rules import Severity, check_text
 from autodescribe.stages.gaps import find_gaps
-from autodescribe.stages.normalize import measure_loudness, measure_raw, only_spans
+from autodescribe.stages.qc_loudness import (
+    LoudnessCheck,
+    judge_loudness,
+    loudness_checks,
+    visual_impaired_flags,
+)
 from autodescribe.stages.speech import VAD_RATE, detect_speech
 from autodescribe.types import Cue, SpeechSpan, VideoInfo, to_jsonable
+
+__all__ = [  # the loudness half lives in qc_loudness; callers import the whole check from here
+    "CheckSettings",
+    "LoudnessCheck",
+    "QCReport",
+    "check_script",
+    "judge_loudness",
+    "qc_path",
+    "write_qc",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +96,6 @@ class CueCheck:
 
 
 @dataclass(frozen=True)
-class LoudnessCheck:
-    what: str  # "mix" or "stem"
-    path: str
-    stream: int  # audio stream index within the file
-    gating: str  # "programme" or "dialogue"
-    integrated_lufs: float | None
-    true_peak_dbtp: float | None
-    loudness_range_lu: float | None
-    target_lufs: float
-    tolerance_lu: float
-    max_true_peak_dbtp: float
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class Figures:
     duration: float
     cues: int
@@ -134,12 +133,14 @@ def check_script(
     speech: list[SpeechSpan] | None = None,
     speech_padding: float = 0.0,
     settings: CheckSettings | None = None,
+    measured_mix: LoudnessCheck | None = None,
 ) -> QCReport:
     """Measure `cues` against `video` and the `preset`; `passed` is False if any threshold broke.
 
     `speech` skips the VAD: pass the spans already found, with the padding
     they carry in `speech_padding` (it is taken off again). Without `mix`, a
     track of `video` marked for the visually impaired is measured, if any.
+    `measured_mix` (from the render) is judged instead of measuring the mix again.
     """
     settings = settings or CheckSettings()
     if preset not in PRESETS:
@@ -155,7 +156,16 @@ def check_script(
     else:
         dialogue = shrink_spans(speech, speech_padding)
     checks = check_cues(cues, cue_audio_seconds(cues), dialogue, info.duration, settings)
-    loudness = _loudness_checks(info, mix, stem, PRESETS[preset], dialogue, settings, notes)
+    loudness = loudness_checks(
+        info,
+        mix,
+        stem,
+        PRESETS[preset],
+        dialogue,
+        settings.min_gated_seconds,
+        notes,
+        measured_mix,
+    )
     failures = [line for c in checks for line in c.failures]
     failures += timing_failures(checks, settings)
     failures += [line for item in loudness for line in item.failures]
@@ -325,30 +335,6 @@ def figures(
     )
 
 
-def judge_loudness(
-    item: LoudnessCheck, preset: LoudnessPreset, *, integrated_must_match: bool = True
-) -> LoudnessCheck:
-    """Fill in the failures (and warnings) of a measured item against `preset`."""
-    failures: list[str] = []
-    warnings: list[str] = []
-    gate = "dialogue-gated " if item.gating == "dialogue" else ""
-    lufs, peak = item.integrated_lufs, item.true_peak_dbtp
-    if lufs is None:
-        failures.append(f"{item.what}: no measurable loudness (silent?) in {Path(item.path).name}")
-    elif abs(lufs - preset.target_lufs) > preset.tolerance_lu:
-        line = (
-            f"{item.what}: {gate}integrated {lufs:.1f} LUFS, outside "
-            f"{preset.target_lufs:.0f} ±{preset.tolerance_lu:.0f} ({preset.name})"
-        )
-        (failures if integrated_must_match else warnings).append(line)
-    if peak is not None and peak > preset.max_true_peak_dbtp:
-        failures.append(
-            f"{item.what}: true peak {peak:.1f} dBTP above {preset.max_true_peak_dbtp:.0f} dBTP "
-            f"({preset.name}); lower it or limit it"
-        )
-    return replace(item, failures=failures, warnings=warnings)
-
-
 # --- measuring -----------------------------------------------------------------------------
 
 
@@ -368,16 +354,6 @@ def _audio_seconds(path: Path) -> float | None:
             return None if container.duration is None else container.duration / 1e6
     except (av.error.FFmpegError, OSError):
         return None
-
-
-def visual_impaired_flags(path: Path) -> list[bool]:
-    """For each audio stream of `path`: is it marked as an audio-description track?"""
-    try:
-        with av.open(str(path)) as container:
-            flag = av.stream.Disposition.visual_impaired
-            return [bool(s.disposition & flag) for s in container.streams.audio]
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open {path.name} ({exc})", "check the file plays") from exc
 
 
 def _programme_speech(info: VideoInfo, notes: list[str]) -> list[SpeechSpan]:
@@ -400,97 +376,6 @@ def _programme_speech(info: VideoInfo, notes: list[str]) -> list[SpeechSpan]:
         wav = Path(tmp) / "programme.wav"
         write_wav(wav, read_audio(Path(info.path), VAD_RATE, 1, programme), VAD_RATE)
         return detect_speech(replace(info, path=str(wav)), unpadded).spans
-
-
-def _loudness_checks(
-    info: VideoInfo,
-    mix: Path | None,
-    stem: Path | None,
-    preset: LoudnessPreset,
-    dialogue: Sequence[SpeechSpan],
-    settings: CheckSettings,
-    notes: list[str],
-) -> list[LoudnessCheck]:
-    items = []
-    source = _mix_source(info, mix, notes)
-    if source is not None:
-        path, stream = source
-        items.append(_measure_mix(path, stream, preset, dialogue, settings, notes))
-    if stem is not None:
-        notes.append("stem: true peak must meet the preset; its integrated loudness only warns")
-        item = _measured("stem", stem, 0, preset)
-        items.append(judge_loudness(item, preset, integrated_must_match=False))
-    else:
-        notes.append("no description stem found: stem loudness not checked")
-    return items
-
-
-def _mix_source(info: VideoInfo, mix: Path | None, notes: list[str]) -> tuple[Path, int] | None:
-    """File and audio stream of the mix: `mix` (its AD track if marked), else VIDEO's AD track."""
-    if mix is not None:
-        if not mix.is_file():
-            raise MediaError(f"no such mix file: {mix}", "check the --mix path")
-        flags = visual_impaired_flags(mix)
-        if not flags:
-            raise MediaError(f"{mix.name} has no audio", "pass the mixed programme + description")
-        return mix, flags.index(True) if any(flags) else 0
-    flags = visual_impaired_flags(Path(info.path)) if info.has_audio else []
-    if any(flags):
-        return Path(info.path), flags.index(True)
-    notes.append("no mix given and the video has no audio-description track: mix not checked")
-    return None
-
-
-def _measure_mix(
-    path: Path,
-    stream: int,
-    preset: LoudnessPreset,
-    dialogue: Sequence[SpeechSpan],
-    settings: CheckSettings,
-    notes: list[str],
-) -> LoudnessCheck:
-    """The whole mix for true peak; its integrated loudness over dialogue when the preset gates."""
-    item = _measured("mix", path, stream, preset)
-    spoken = sum(s.end - s.start for s in dialogue)
-    if preset.dialogue_gated and spoken >= settings.min_gated_seconds:
-        gated = _dialogue_loudness(path, stream, dialogue)
-        item = replace(item, gating="dialogue", integrated_lufs=gated)
-        notes.append(
-            f"{preset.name}: mix integrated loudness measured over the dialogue only "
-            f"({spoken:.1f} s); true peak over the whole mix"
-        )
-    elif preset.dialogue_gated:
-        notes.append(
-            f"{preset.name}: only {spoken:.1f} s of dialogue, so the mix is gated on the "
-            "whole programme"
-        )
-    return judge_loudness(item, preset)
-
-
-def _measured(what: str, path: Path, stream: int, preset: LoudnessPreset) -> LoudnessCheck:
-    """EBU R128 figures of one stream over the whole file, not yet judged."""
-    measured = measure_loudness(path, audio_index=stream)
-    return LoudnessCheck(
-        what=what,
-        path=str(path),
-        stream=stream,
-        gating="programme",
-        integrated_lufs=measured.integrated_lufs,
-        true_peak_dbtp=measured.true_peak_dbtp,
-        loudness_range_lu=measured.loudness_range_lu,
-        target_lufs=preset.target_lufs,
-        tolerance_lu=preset.tolerance_lu,
-        max_true_peak_dbtp=preset.max_true_peak_dbtp,
-    )
-
-
-def _dialogue_loudness(path: Path, stream: int, dialogue: Sequence[SpeechSpan]) -> float | None:
-    """Loudness of the mix's dialogue stretches, back to back.
-
-    The same helpers render uses to normalise, so narrate's output and `check` agree.
-    """
-    blocks = (b.astype("<f4").tobytes() for b in iter_audio(path, 48_000, 2, stream_index=stream))
-    return measure_raw(only_spans(blocks, [(s.start, s.end) for s in dialogue])).integrated_lufs
 
 
 # --- files ---------------------------------------------------------------------------------

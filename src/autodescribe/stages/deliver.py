@@ -20,8 +20,10 @@ from autodescribe.formats.dapt import write_dapt
 from autodescribe.formats.script_json import write_script
 from autodescribe.formats.srt import write_srt
 from autodescribe.formats.webvtt import write_vtt
+from autodescribe.loudness import preset as loudness_preset
 from autodescribe.stages.check import check_script, write_qc
 from autodescribe.stages.hls import write_hls
+from autodescribe.stages.qc_loudness import mix_as_rendered
 from autodescribe.stages.render import (
     RenderReport,
     build_narration,
@@ -156,6 +158,15 @@ def deliver(
         preset=settings.render.loudness,
         speech=list(dialogue),
         speech_padding=settings.speech.padding,
+        # the render measured the mix in its own timeline (longer when frozen): no second pass
+        measured_mix=mix_as_rendered(
+            paths["video"],
+            loudness_preset(settings.render.loudness),
+            report.integrated_lufs,
+            report.dialogue_lufs,
+            report.true_peak_dbtp,
+            report.loudness_range_lu,
+        ),
     )
     write_qc(qc, paths["qc"])
     for failure in qc.failures:
