@@ -4,7 +4,7 @@
         [--workers N] [--batch-size 8] [--skip-ray]
 
 Builds a random-weight model with the layer counts and widths of
-SmolVLM2-256M-Video-Instruct (`autodescribe.tiny_models`, size "256m"), writes
+SmolVLM2-256M-Video-Instruct (`autodescribe.testing.tiny_models`, size "256m"), writes
 `--clips` short silent videos (3 s, 320x180, one cut at 1.5 s, so two scenes
 each with --min-scene 1) and captions them three ways with the same
 `CaptionWorker` and settings:
@@ -33,9 +33,10 @@ from pathlib import Path
 from autodescribe.bulk.manifest import read_items
 from autodescribe.bulk.output import read_rows
 from autodescribe.bulk.run import caption
-from autodescribe.bulk.worker import CaptionSettings, CaptionWorker
-from autodescribe.samples import make_sample_video
-from autodescribe.tiny_models import build_model
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.bulk.worker import CaptionWorker
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.tiny_models import build_model
 
 
 def pin_tokens(model: Path, tokens: int) -> None:

@@ -4,7 +4,7 @@
         [--batches 4 8] [--threads 2] [--dtype auto|float32|bfloat16] [--no-context]
 
 Builds a random-weight model with the layer counts and widths of
-SmolVLM2-256M-Video-Instruct (`autodescribe.tiny_models`, size "256m") in a
+SmolVLM2-256M-Video-Instruct (`autodescribe.testing.tiny_models`, size "256m") in a
 temporary folder, loads it with `TransformersDescriber` and describes the same
 scenes (JPEG frames of distinct colours, 12-word budget) one at a time and then
 in batches. Random weights stop at EOS whenever they like, so generation is
@@ -38,7 +38,7 @@ from PIL import Image, ImageDraw
 
 from autodescribe.backends.describe.base import DescribeContext, DescribeRequest
 from autodescribe.backends.describe.transformers import TransformersDescriber
-from autodescribe.tiny_models import build_model
+from autodescribe.testing.tiny_models import build_model
 from autodescribe.types import Description, Scene
 
 WORD_BUDGET = 12

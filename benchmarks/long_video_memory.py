@@ -26,7 +26,7 @@ from pathlib import Path
 
 from autodescribe.config import NarrateJob, NarrateSettings, VoiceSettings
 from autodescribe.pipeline import narrate
-from autodescribe.progress import add_listener, remove_listener
+from autodescribe.util.progress import add_listener, remove_listener
 
 
 def rss_mb(pid: int) -> float:
@@ -117,7 +117,7 @@ def generate(path: Path, minutes: float, size: tuple[int, int], fps: float) -> f
     """Write the clip in a child process, so its memory is not counted as narrate's."""
     started = time.perf_counter()
     code = (
-        "import sys; from autodescribe.samples import make_sample_video, spread_plan; "
+        "import sys; from autodescribe.testing.samples import make_sample_video, spread_plan; "
         "make_sample_video(sys.argv[1], size=(int(sys.argv[2]), int(sys.argv[3])), "
         "fps=float(sys.argv[4]), **spread_plan(float(sys.argv[5])))"
     )

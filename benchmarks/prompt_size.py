@@ -17,8 +17,8 @@ import time
 
 from autodescribe.backends.describe import DescribeRequest
 from autodescribe.backends.describe.base import build_conversation
-from autodescribe.context import SceneContextBuilder, prompt_tokens_estimate
 from autodescribe.types import Description, Scene
+from autodescribe.writing.context import SceneContextBuilder, prompt_tokens_estimate
 
 CAST = (
     "a tall woman in a red coat",

@@ -19,22 +19,22 @@ from typing import Any
 
 import imageio_ffmpeg
 
+from autodescribe.analysis.frames import analyse_frames
+from autodescribe.analysis.gaps import find_gaps, plan_slots
+from autodescribe.analysis.onscreen_text import read_scene_text
+from autodescribe.analysis.scenes import build_scenes
+from autodescribe.analysis.speech import detect_speech
+from autodescribe.analysis.transcript import transcribe_speech
 from autodescribe.backends.voice import voice_for_language
-from autodescribe.cache import WorkDir
 from autodescribe.config import NarrateSettings
-from autodescribe.lazy import Lazy
 from autodescribe.media.probe import probe
 from autodescribe.pipeline import make_describer, scene_inputs
-from autodescribe.samples import make_sample_video, spread_plan
-from autodescribe.stages.describe import describe_scenes
-from autodescribe.stages.gaps import find_gaps, plan_slots
-from autodescribe.stages.render import build_narration, render_described
-from autodescribe.stages.scenes import build_scenes
-from autodescribe.stages.shots import analyse_frames
-from autodescribe.stages.speech import detect_speech
-from autodescribe.stages.text import read_scene_text
-from autodescribe.stages.transcribe import transcribe_speech
-from autodescribe.stages.voice import SpeakSettings, speak_descriptions
+from autodescribe.render.mix import build_narration, render_described
+from autodescribe.testing.samples import make_sample_video, spread_plan
+from autodescribe.util.cache import WorkDir
+from autodescribe.util.lazy import Lazy
+from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
+from autodescribe.writing.describe import describe_scenes
 
 
 def timed(

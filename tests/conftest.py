@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from autodescribe.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import SampleTruth, make_sample_video
 
 SERVER = Path(__file__).resolve().parent / "servers" / "chat_server.py"
 

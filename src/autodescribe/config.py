@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autodescribe.presets import ExtendedMode, PresetName
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -72,7 +74,9 @@ class DescribeSettings(_Section):
     base_url: str | None = None
     api_key: str | None = None
     max_new_tokens: int | None = Field(None, description="None = derived from the word budget")
-    concurrency: int = 4
+    concurrency: int | None = Field(
+        None, ge=1, description="requests at once (server describers); None = the backend's"
+    )
 
 
 class TranslateSettings(_Section):
@@ -83,7 +87,7 @@ class TranslateSettings(_Section):
     `argos` translates offline with Argos Translate language packs.
     """
 
-    translator: str = "none"
+    translator: str | None = Field(None, description="None = describe each language directly")
 
 
 class VoiceSettings(_Section):
@@ -105,13 +109,13 @@ class FitSettings(_Section):
     max_words_per_second: float = Field(
         3.4, gt=0, description="never speed speech up past this (check fails above 3.5)"
     )
-    extended: Literal["auto", "on", "off"] = "auto"
+    extended: ExtendedMode = "auto"
 
 
 class RenderSettings(_Section):
     duck_db: float = Field(10.0, ge=0)
     ramp_seconds: float = Field(0.25, ge=0)
-    loudness: Literal["ebu", "netflix", "atsc"] = "ebu"
+    loudness: PresetName = "ebu"
     described_default: bool = True
     video_crf: int = Field(
         18, ge=0, le=51, description="x264 quality when the picture is re-encoded"

@@ -12,27 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autodescribe.backends.describe import Describer, create_describer, describers
+from autodescribe.analysis.frames import FramePass, analyse_frames
+from autodescribe.analysis.gaps import find_gaps, plan_slots
+from autodescribe.analysis.onscreen_text import read_scene_text
+from autodescribe.analysis.scenes import build_scenes
+from autodescribe.analysis.speech import SpeechAnalysis, detect_speech
+from autodescribe.analysis.transcript import transcribe_speech
+from autodescribe.backends.describe import Describer, describer_options, describers, make_describer
+from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.translate import Translator, translators
-from autodescribe.backends.voice import voice_for_language
-from autodescribe.cache import WorkDir, file_fingerprint, stable_hash
-from autodescribe.config import DescribeSettings, NarrateJob, NarrateSettings
-from autodescribe.context import SceneContextBuilder
-from autodescribe.errors import ConfigError
-from autodescribe.languages import check_language
-from autodescribe.lazy import Lazy
+from autodescribe.backends.voice import voice_for_language, voices
+from autodescribe.config import NarrateJob, NarrateSettings
+from autodescribe.errors import MediaError
 from autodescribe.media.probe import probe
-from autodescribe.prompts import load_template
-from autodescribe.stages.deliver import Deliverables, deliver
-from autodescribe.stages.describe import SceneInput, describe_scenes
-from autodescribe.stages.gaps import find_gaps, plan_slots
-from autodescribe.stages.scenes import build_scenes
-from autodescribe.stages.shots import FramePass, analyse_frames
-from autodescribe.stages.speech import SpeechAnalysis, detect_speech
-from autodescribe.stages.text import read_scene_text
-from autodescribe.stages.transcribe import transcribe_speech
-from autodescribe.stages.translate import translate_descriptions
-from autodescribe.stages.voice import SpeakSettings, speak_descriptions
+from autodescribe.render.deliver import Deliverables, deliver
 from autodescribe.types import (
     Cue,
     Description,
@@ -43,6 +36,14 @@ from autodescribe.types import (
     SpeechSpan,
     VideoInfo,
 )
+from autodescribe.util.cache import WorkDir, file_fingerprint, stable_hash
+from autodescribe.util.languages import check_language
+from autodescribe.util.lazy import Lazy
+from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
+from autodescribe.writing.context import SceneContextBuilder
+from autodescribe.writing.describe import SceneInput, describe_scenes
+from autodescribe.writing.prompts import load_template
+from autodescribe.writing.translate import translate_descriptions
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +61,23 @@ def frame_seconds(info: VideoInfo) -> float:
     return round(1.0 / info.fps, 6) if info.fps > 0 else 0.04
 
 
-def make_describer(settings: DescribeSettings) -> Describer:
-    """Create the chosen describer with the options its constructor accepts."""
-    return create_describer(
-        settings.describer,
-        model=settings.model,
-        base_url=settings.base_url,
-        api_key=settings.api_key,
-        max_new_tokens=settings.max_new_tokens,
-        concurrency=settings.concurrency,
-    )
+def check_settings(job: NarrateJob) -> None:
+    """Every choice that can be wrong, checked before any media work (a second at most).
+
+    Unknown languages and backends, options a backend does not take and a
+    describer that cannot work as configured (no server URL) raise `ConfigError`
+    or `UnknownBackend` here rather than after a minute of analysis.
+    """
+    settings = job.settings
+    for code in settings.languages:
+        check_language(code)
+    describer_options(settings.describe)
+    voices.load(settings.voice.voice)
+    shot_detectors.load(settings.shots.detector)
+    if settings.translate.translator is not None:
+        translators.load(settings.translate.translator)
+    if not job.video.is_file():
+        raise MediaError(f"no video at {job.video}", "check the path")
 
 
 def scene_inputs(
@@ -104,18 +112,18 @@ class Analysis:
 
 def narrate(job: NarrateJob) -> NarrateResult:
     settings = job.settings
+    check_settings(job)
     languages = [check_language(code) for code in settings.languages]
-    describers.load(settings.describe.describer)  # unknown or missing backend fails before any work
     info = probe(job.video)
     work = WorkDir(job.work_dir, force=settings.force)
     analysis = analyse(info, job, work)
     describer = Lazy(lambda: make_describer(settings.describe))
     result = NarrateResult(info=info, scenes=analysis.scenes)
-    translator = Lazy(lambda: make_translator(settings.translate.translator, describer))
+    translator = Lazy(lambda: make_translator(settings.translate.translator or "", describer))
     first: Described | None = None
     try:
         for language in languages:
-            if first is not None and settings.translate.translator != "none":
+            if first is not None and settings.translate.translator is not None:
                 described = _translate(first, language, translator, work)
             else:
                 described = _describe(language, job, analysis, describer, work)
@@ -205,15 +213,9 @@ class Described:
 
 
 def make_translator(name: str, describer: Lazy[Describer]) -> Translator:
-    """The chosen translator; `llm` borrows the describer's model instead of loading another."""
-    if name == "llm":
-        model = describer()
-        if not hasattr(model, "generate"):
-            raise ConfigError(
-                "the describer has no language model to translate with",
-                "use --describer transformers|openai|vllm, or --translator argos|none",
-            )
-        return translators.create("llm", describer=model)
+    """The chosen translator; one that borrows the describer's model gets it, not a second one."""
+    if getattr(translators.load(name), "borrows_describer", False):
+        return translators.create(name, describer=describer())
     return translators.create(name)
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from autodescribe.analysis.frames import analyse_frames
 from autodescribe.backends.shots import cuts_to_shots, shot_detectors
 from autodescribe.config import SceneSettings, ShotSettings
 from autodescribe.media.decode import iter_analysis_frames
 from autodescribe.media.probe import probe
-from autodescribe.samples import SampleTruth, make_sample_video
-from autodescribe.stages.shots import analyse_frames
+from autodescribe.testing.samples import SampleTruth, make_sample_video
 
 
 @pytest.fixture(scope="module")

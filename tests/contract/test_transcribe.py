@@ -15,6 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autodescribe.analysis.speech import detect_speech
+from autodescribe.analysis.transcript import (
+    TranscribeSettings,
+    stream_language,
+    transcribe_speech,
+)
 from autodescribe.backends.speech.whisper import (
     BUNDLED_MODEL,
     WhisperTranscriber,
@@ -25,13 +31,7 @@ from autodescribe.config import SpeechSettings
 from autodescribe.errors import ConfigError
 from autodescribe.media.audio import read_audio
 from autodescribe.media.probe import probe
-from autodescribe.samples import SampleTruth, make_sample_video
-from autodescribe.stages.speech import detect_speech
-from autodescribe.stages.transcribe import (
-    TranscribeSettings,
-    stream_language,
-    transcribe_speech,
-)
+from autodescribe.testing.samples import SampleTruth, make_sample_video
 from autodescribe.types import AudioStreamInfo, SpeechSpan, VideoInfo
 
 LINES = (

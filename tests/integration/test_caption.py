@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from autodescribe.bulk.output import read_rows
 from autodescribe.bulk.run import caption
-from autodescribe.bulk.worker import CaptionSettings
+from autodescribe.bulk.settings import CaptionSettings
 from autodescribe.cli import app
-from autodescribe.samples import make_audio_only, make_corrupt, make_sample_video
+from autodescribe.testing.samples import make_audio_only, make_corrupt, make_sample_video
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_parquet_output_from_a_manifest_with_stride_clips(clip: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--describer", "nope"], "unknown describer 'nope'"),
+        (["--describer", "nope"], "'nope' is not one of"),
         (["--clips", "every:3"], "invalid option"),
         (["--out", "x.csv"], "name the output *.jsonl or *.parquet"),
     ],
@@ -140,7 +140,7 @@ def test_bad_options_fail_in_one_line(
     out = ["--out", str(tmp_path / "c.jsonl")] if "--out" not in args else []
     code, stderr = _invoke(str(dataset), *out, *args)
 
-    assert code == 1
+    assert code == 2
     assert message in stderr and len(stderr.strip().splitlines()) == 1
 
 
@@ -206,7 +206,7 @@ def test_transformers_describer_captions_with_the_prompt_template(
     clip: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("transformers")
-    from autodescribe.tiny_models import build_model
+    from autodescribe.testing.tiny_models import build_model
 
     model = build_model("smolvlm", tmp_path / "smolvlm")
     shutil.copy(clip, tmp_path / "a.mp4")

@@ -14,8 +14,8 @@ pytest.importorskip("ray.data", reason="the ray runner needs Ray Data: pip insta
 
 from autodescribe.bulk.output import read_rows  # noqa: E402
 from autodescribe.bulk.run import caption  # noqa: E402
-from autodescribe.bulk.worker import CaptionSettings  # noqa: E402
-from autodescribe.samples import make_audio_only, make_corrupt, make_sample_video  # noqa: E402
+from autodescribe.bulk.settings import CaptionSettings  # noqa: E402
+from autodescribe.testing.samples import make_audio_only, make_corrupt, make_sample_video  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def test_ray_runs_a_tiny_smolvlm_like_the_local_runner(
     local_ray: None, dataset: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("transformers")
-    from autodescribe.tiny_models import build_model
+    from autodescribe.testing.tiny_models import build_model
 
     model = build_model("smolvlm", tmp_path / "smolvlm")
     settings = CaptionSettings(

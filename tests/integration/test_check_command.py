@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from autodescribe.cli import app
 from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.media.ffmpeg import run_ffmpeg
-from autodescribe.samples import SampleTruth
-from autodescribe.stages.render import measure_loudness
+from autodescribe.render.mix import measure_loudness
+from autodescribe.testing.samples import SampleTruth
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 
 from autodescribe.errors import MediaError
 from autodescribe.media.ffmpeg import run_ffmpeg
-from autodescribe.stages.hls import DESCRIBES_VIDEO, write_hls
+from autodescribe.render.hls import DESCRIBES_VIDEO, write_hls
 
 DURATION = 4.0
 AD_TONE, ORIGINAL_TONE = 1000.0, 440.0

@@ -31,7 +31,7 @@ from autodescribe.config import NarrateJob, NarrateSettings, VoiceSettings
 from autodescribe.formats.script_json import read_script
 from autodescribe.formats.webvtt import read_vtt
 from autodescribe.pipeline import narrate
-from autodescribe.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import SampleTruth, make_sample_video
 from autodescribe.types import Cue
 
 pytestmark = pytest.mark.slow

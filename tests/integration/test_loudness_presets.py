@@ -15,9 +15,9 @@ import pytest
 from autodescribe.config import RenderSettings
 from autodescribe.media.audio import iter_audio, write_wav
 from autodescribe.media.probe import probe
-from autodescribe.samples import SampleTruth
-from autodescribe.stages.normalize import measure_loudness, measure_raw, only_spans
-from autodescribe.stages.render import build_narration, render_described
+from autodescribe.render.loudness import measure_loudness, measure_raw, only_spans
+from autodescribe.render.mix import build_narration, render_described
+from autodescribe.testing.samples import SampleTruth
 from autodescribe.types import Cue
 
 

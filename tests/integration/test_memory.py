@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import pytest
 
-from autodescribe.samples import SampleTruth, make_sample_video, spread_plan
+from autodescribe.testing.samples import SampleTruth, make_sample_video, spread_plan
 
 pytestmark = pytest.mark.slow
 

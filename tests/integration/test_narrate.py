@@ -15,7 +15,7 @@ from autodescribe.cli import app
 from autodescribe.formats.srt import read_srt
 from autodescribe.formats.webvtt import read_vtt
 from autodescribe.media.audio import read_wav
-from autodescribe.samples import SampleTruth
+from autodescribe.testing.samples import SampleTruth
 
 runner = CliRunner()
 PADDING = 0.15
@@ -132,7 +132,7 @@ def test_video_without_audio(sample_no_audio: SampleTruth, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "noise", "truncated", "audio-only"])
 def test_bad_input_is_one_clear_line(kind: str, sample: SampleTruth, tmp_path: Path) -> None:
-    from autodescribe.samples import make_audio_only, make_corrupt
+    from autodescribe.testing.samples import make_audio_only, make_corrupt
 
     video = tmp_path / "bad.mp4"
     if kind == "empty":

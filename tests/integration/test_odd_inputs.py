@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from autodescribe.cli import app
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.media.probe import probe
-from autodescribe.samples import make_audio_only, make_corrupt, make_sample_video
+from autodescribe.testing.samples import make_audio_only, make_corrupt, make_sample_video
 
 runner = CliRunner()
 FAST = ("--min-scene", "1")

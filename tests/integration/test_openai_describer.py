@@ -12,8 +12,8 @@ from PIL import Image
 from autodescribe.backends.describe import DescribeRequest, describers
 from autodescribe.backends.describe.openai import OpenAIDescriber, normalise_base_url
 from autodescribe.errors import ConfigError, DescriberError
-from autodescribe.prompts import load_template
 from autodescribe.types import Scene
+from autodescribe.writing.prompts import load_template
 
 ENV_VARS = (
     "AUTODESCRIBE_BASE_URL",
@@ -22,7 +22,6 @@ ENV_VARS = (
     "OPENAI_API_KEY",
     "AUTODESCRIBE_MODEL",
 )
-
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from autodescribe.errors import MediaError
 from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.media.probe import probe
-from autodescribe.stages.render import RenderReport, build_narration, render_described
+from autodescribe.render.mix import RenderReport, build_narration, render_described
 from autodescribe.types import Cue, VideoInfo
 
 SR = 48000
@@ -263,7 +263,7 @@ def test_webm_gets_opus_and_keeps_the_audio_description_mark(
     args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={DURATION}"]
     args += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-c:a", "libopus", str(source)]
     run_ffmpeg(args, "making test media")
-    with caplog.at_level("WARNING", logger="autodescribe.stages.render"):
+    with caplog.at_level("WARNING", logger="autodescribe.render.mix"):
         rendered = _render(media, probe(source), "vp9", suffix=".webm")
     assert "cannot mark the described track" not in caplog.text
     with av.open(str(rendered.out)) as container:

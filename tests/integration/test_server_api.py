@@ -25,14 +25,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from autodescribe.cli import app as cli_app  # noqa: E402
-from autodescribe.samples import (  # noqa: E402
+from autodescribe.server.app import create_app  # noqa: E402
+from autodescribe.server.settings import ServerSettings  # noqa: E402
+from autodescribe.testing.samples import (  # noqa: E402
     SampleTruth,
     make_audio_only,
     make_sample_video,
     spread_plan,
 )
-from autodescribe.server.app import create_app  # noqa: E402
-from autodescribe.server.settings import ServerSettings  # noqa: E402
 
 FAST = {"transcribe": "false"}  # the dialogue transcript is not what these tests check
 

@@ -28,10 +28,10 @@ pytest.importorskip("python_multipart")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from autodescribe.samples import make_sample_video  # noqa: E402
 from autodescribe.server.app import create_app  # noqa: E402
 from autodescribe.server.jobs import JobStore  # noqa: E402
 from autodescribe.server.settings import ServerSettings  # noqa: E402
+from autodescribe.testing.samples import make_sample_video  # noqa: E402
 
 LIMIT = 200_000  # upload limit of the apps that never run jobs
 SECRET = b"TOP-SECRET-4f1d"  # written outside every data folder; no answer may contain it

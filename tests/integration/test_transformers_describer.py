@@ -1,6 +1,6 @@
 """The `transformers` describer against tiny random-weight models of real architectures.
 
-Each model comes from `autodescribe.tiny_models`: built from its config with a
+Each model comes from `autodescribe.testing.tiny_models`: built from its config with a
 freshly trained byte-level BPE tokenizer, the architecture's PIL image processor
 and a chat template of our own, saved with `save_pretrained`, and loaded back
 through the describer's real code path (no torchvision, no network). Random
@@ -32,9 +32,9 @@ from autodescribe.backends.describe.models import (  # noqa: E402
 )
 from autodescribe.backends.describe.transformers import TransformersDescriber  # noqa: E402
 from autodescribe.errors import BackendUnavailable, ModelNotAvailable  # noqa: E402
-from autodescribe.prompts import load_template  # noqa: E402
-from autodescribe.tiny_models import BUILDERS, build_model, model_config  # noqa: E402
+from autodescribe.testing.tiny_models import BUILDERS, build_model, model_config  # noqa: E402
 from autodescribe.types import Scene  # noqa: E402
+from autodescribe.writing.prompts import load_template  # noqa: E402
 
 ARCHITECTURES = list(BUILDERS)
 MAX_NEW_TOKENS = 10

@@ -18,8 +18,8 @@ from autodescribe.backends.describe.openai import OpenAIDescriber
 from autodescribe.backends.translate import translators
 from autodescribe.backends.translate.llm import LLMTranslator
 from autodescribe.errors import BackendUnavailable, ModelNotAvailable
-from autodescribe.stages.translate import translate_descriptions
 from autodescribe.types import Description
+from autodescribe.writing.translate import translate_descriptions
 
 TEXTS = [
     "A woman in a red coat crosses the empty station hall.",
@@ -83,7 +83,7 @@ def test_tiny_local_vlm_translates_with_its_loaded_model(tmp_path: Path) -> None
     import torch
 
     from autodescribe.backends.describe.transformers import TransformersDescriber
-    from autodescribe.tiny_models import build_model
+    from autodescribe.testing.tiny_models import build_model
 
     torch.set_num_threads(1)
     folder = build_model("qwen2_vl", tmp_path / "qwen2_vl")

@@ -16,9 +16,15 @@ from autodescribe.backends.describe import describers
 from autodescribe.backends.describe.base import Capabilities, ChatDescriber, Conversation
 from autodescribe.bulk.clips import stride_edges
 from autodescribe.bulk.manifest import VideoItem
-from autodescribe.bulk.worker import CaptionSettings, CaptionWorker, parse_title_summary
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.bulk.worker import CaptionWorker, parse_title_summary
 from autodescribe.errors import DescriberError
-from autodescribe.samples import SampleTruth, make_audio_only, make_corrupt, make_sample_video
+from autodescribe.testing.samples import (
+    SampleTruth,
+    make_audio_only,
+    make_corrupt,
+    make_sample_video,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import pytest
 
 from autodescribe.backends.speech.base import pad_and_merge
 from autodescribe.errors import ConfigError
-from autodescribe.loudness import PRESETS
 from autodescribe.media.audio import write_wav
-from autodescribe.stages.check import (
+from autodescribe.presets import PRESETS
+from autodescribe.qc.report import (
     CheckSettings,
     LoudnessCheck,
     QCReport,

@@ -6,7 +6,8 @@ import pytest
 
 from autodescribe.backends.describe import DescribeContext, DescribeRequest
 from autodescribe.backends.describe.base import build_conversation
-from autodescribe.context import (
+from autodescribe.types import Description, Gap, Scene, SpeechSpan
+from autodescribe.writing.context import (
     SYNOPSIS_WORDS,
     CharacterSheet,
     SceneContextBuilder,
@@ -14,13 +15,12 @@ from autodescribe.context import (
     dialogue_around,
     find_mentions,
     fold,
-    is_skip,
     learn,
     names_in_line,
     prompt_tokens_estimate,
 )
-from autodescribe.prompts import load_template
-from autodescribe.types import Description, Gap, Scene, SpeechSpan
+from autodescribe.writing.prompts import load_template
+from autodescribe.writing.rules import is_skip
 
 CAST = (
     "a tall woman in a red coat",

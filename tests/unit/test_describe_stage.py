@@ -7,10 +7,10 @@ from pathlib import Path
 from PIL import Image
 
 from autodescribe.backends.describe.basic import BasicDescriber
-from autodescribe.cache import WorkDir
-from autodescribe.lazy import Lazy
-from autodescribe.stages.describe import SceneInput, describe_scenes
 from autodescribe.types import Gap, OnScreenText, Scene
+from autodescribe.util.cache import WorkDir
+from autodescribe.util.lazy import Lazy
+from autodescribe.writing.describe import SceneInput, describe_scenes
 
 
 def _scene_input(tmp_path: Path, index: int, budget: int, text: str) -> SceneInput:

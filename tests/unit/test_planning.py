@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from autodescribe.analysis.gaps import find_gaps, plan_slots
+from autodescribe.analysis.scenes import build_scenes, group_shots, pick_spread
 from autodescribe.config import GapSettings
-from autodescribe.stages.fit import decide
-from autodescribe.stages.gaps import find_gaps, plan_slots
-from autodescribe.stages.scenes import build_scenes, group_shots, pick_spread
 from autodescribe.types import Gap, Scene, Shot, SpeechSpan, Still
+from autodescribe.voicing.fit import decide
 
 
 def test_short_shots_merge_into_scenes() -> None:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
-from autodescribe.rules import (
+from autodescribe.writing.rules import (
     RULE_IDS,
     RULES,
     Severity,

@@ -19,7 +19,7 @@ import pytest
 
 from autodescribe.errors import ConfigError
 from autodescribe.media.audio import read_audio
-from autodescribe.samples import (
+from autodescribe.testing.samples import (
     CorruptKind,
     SampleTruth,
     make_audio_only,

@@ -9,9 +9,9 @@ import pytest
 from autodescribe.backends.translate import Translator, translators
 from autodescribe.backends.translate.llm import LLMTranslator, translation_conversation
 from autodescribe.errors import ConfigError, DescriberError, UnknownBackend
-from autodescribe.prompts import load_template
-from autodescribe.stages.translate import translate_descriptions
 from autodescribe.types import Description
+from autodescribe.writing.prompts import load_template
+from autodescribe.writing.translate import translate_descriptions
 
 
 class UpperTranslator:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from autodescribe.stages.scenes import pick_spread
+from autodescribe.analysis.frames import analyse_frames
+from autodescribe.analysis.scenes import build_scenes, pick_spread
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.config import SceneSettings, ShotSettings
+from autodescribe.media.decode import StillPlan, iter_analysis_frames
 from autodescribe.types import Still, VideoInfo
-
-if TYPE_CHECKING:
-    from autodescribe.bulk.worker import CaptionSettings
 
 Span = tuple[float, float, tuple[float, ...]]
 _LONGEST_INTERVAL = 0.5  # seconds between stills at most
@@ -30,10 +30,6 @@ def scene_spans(
     info: VideoInfo, settings: CaptionSettings, folder: Path
 ) -> tuple[list[Span], list[Still]]:
     """Scenes from the narrate pipeline's own frame pass and scene grouping."""
-    from autodescribe.config import SceneSettings, ShotSettings
-    from autodescribe.stages.scenes import build_scenes
-    from autodescribe.stages.shots import analyse_frames
-
     scene_settings = SceneSettings(
         min_scene_seconds=settings.min_scene_seconds,
         keyframes_per_scene=settings.frames,
@@ -51,7 +47,6 @@ def stride_spans(
     info: VideoInfo, settings: CaptionSettings, folder: Path
 ) -> tuple[list[Span], list[Still]]:
     """Clips of `stride` seconds from 0; stills from one decode with no shot detection."""
-    from autodescribe.media.decode import StillPlan, iter_analysis_frames
 
     stride = settings.stride or info.duration
     plan = StillPlan(

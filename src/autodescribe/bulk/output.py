@@ -23,8 +23,8 @@ from types import TracebackType
 from typing import Any
 
 from autodescribe.bulk.manifest import import_parquet
-from autodescribe.cache import write_atomic
 from autodescribe.errors import ConfigError
+from autodescribe.util.cache import write_atomic
 
 log = logging.getLogger(__name__)
 

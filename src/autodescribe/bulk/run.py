@@ -12,8 +12,8 @@ from typing import Any
 from autodescribe.bulk.manifest import VideoItem, read_items
 from autodescribe.bulk.output import open_writer
 from autodescribe.bulk.runners import runners
-from autodescribe.bulk.worker import CaptionSettings
-from autodescribe.progress import progress
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.util.progress import progress
 
 log = logging.getLogger(__name__)
 

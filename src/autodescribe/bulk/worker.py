@@ -19,65 +19,27 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from autodescribe.backends.describe import make_describer
+from autodescribe.bulk.clips import scene_spans, stride_spans
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
+from autodescribe.bulk.settings import CaptionSettings
 from autodescribe.errors import (
     AutodescribeError,
     BackendUnavailable,
     ConfigError,
     ModelNotAvailable,
 )
-from autodescribe.lazy import Lazy
-from autodescribe.prompts import Template, load_template, timestamp
+from autodescribe.util.lazy import Lazy
+from autodescribe.writing.prompts import Template, load_template, timestamp
 
 log = logging.getLogger(__name__)
 
-PromptStyle = Literal["short", "detailed", "dataset"]
 # Setup problems that would fail every video alike: stop the run instead of writing failed rows.
 FATAL = (BackendUnavailable, ModelNotAvailable, ConfigError)
 _LABEL = re.compile(r"^[#*\s]*(title|summary)[*\s]*:[*\s]*", re.I)
-_STRIDE = re.compile(r"^stride:(\d+(?:\.\d+)?)$")
-
-
-class CaptionSettings(BaseModel):
-    """How videos are cut into clips and captioned; shared by both runners."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    describer: str = "basic"
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    clips: str = Field("scenes", description="'scenes' (shot-based) or 'stride:SECONDS'")
-    frames: int = Field(3, ge=1, le=16, description="keyframes per clip")
-    prompt: PromptStyle = "short"
-    batch_size: int = Field(8, ge=1, description="clips per model call")
-    concurrency: int = Field(4, ge=1, description="parallel requests (openai describer)")
-    max_new_tokens: int | None = None
-    min_scene_seconds: float = Field(2.0, gt=0)
-    shot_detector: str = "pyscenedetect"
-    frame_width: int = Field(512, ge=32, description="keyframes are scaled to this width")
-
-    @field_validator("clips")
-    @classmethod
-    def _clips_form(cls, value: str) -> str:
-        match = _STRIDE.match(value)
-        if value != "scenes" and (match is None or float(match.group(1)) <= 0):
-            raise ValueError("clips must be 'scenes' or 'stride:SECONDS' with SECONDS > 0")
-        return value
-
-    @property
-    def stride(self) -> float | None:
-        match = _STRIDE.match(self.clips)
-        return float(match.group(1)) if match else None
-
-    @property
-    def template_name(self) -> str:
-        return f"caption_{self.prompt}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +101,6 @@ class CaptionWorker:
 
     def _clips(self, info: Any) -> tuple[PreparedClip, ...]:
         """Clips with their keyframes as JPEG bytes, from one decode into a scratch folder."""
-        from autodescribe.bulk.clips import scene_spans, stride_spans
 
         settings = self.settings
         with tempfile.TemporaryDirectory(prefix="autodescribe-caption-") as scratch:
@@ -286,19 +247,9 @@ class CaptionWorker:
         return _Captioned(captions, model, version, time.perf_counter() - started)
 
     def _create_describer(self) -> Any:
-        """The chosen describer with the options its constructor accepts."""
-        from autodescribe.backends.describe import create_describer
-
-        settings = self.settings
-        return create_describer(
-            settings.describer,
-            model=settings.model,
-            base_url=settings.base_url,
-            api_key=settings.api_key,
-            max_new_tokens=settings.max_new_tokens,
-            concurrency=settings.concurrency,
-            batch_size=settings.batch_size,
-            device=self.device,
+        """The chosen describer, on this worker's device, taking batches of `batch_size`."""
+        return make_describer(
+            self.settings, batch_size=self.settings.batch_size, device=self.device
         )
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from autodescribe.errors import AutodescribeError, ConfigError
+from autodescribe.errors import AutodescribeError, ConfigError, UnknownBackend
 
 # What to do about a file system error, by errno; the rest get the generic advice.
 _OS_HINTS = {
@@ -42,6 +42,10 @@ def guard(action: Callable[[], Any], debug: bool) -> Any:
     """
     try:
         return action()
+    except (ConfigError, UnknownBackend) as exc:
+        if debug:
+            raise
+        _fail(str(exc), 2)
     except AutodescribeError as exc:
         if debug:
             raise

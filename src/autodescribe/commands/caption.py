@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
+from autodescribe.bulk.runners import runners
+from autodescribe.bulk.settings import PromptStyle
+from autodescribe.commands import _options as opt
 from autodescribe.commands._common import guard, setup_logging
 
-
-class RunnerChoice(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-class PromptChoice(str, Enum):
-    short = "short"
-    detailed = "detailed"
-    dataset = "dataset"
+if TYPE_CHECKING:
+    RunnerName = opt.Choice
+    PromptName = opt.Choice
+else:
+    RunnerName = opt.choice("RunnerName", runners.names())
+    PromptName = opt.choice("PromptName", get_args(PromptStyle))
+DEFAULT_RUNNER = RunnerName("local")
+DEFAULT_PROMPT = PromptName("short")
 
 
 def caption(
@@ -31,18 +31,16 @@ def caption(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="captions.jsonl or captions.parquet")],
-    runner: Annotated[RunnerChoice, typer.Option(help="local processes or a Ray cluster")] = (
-        RunnerChoice.local
-    ),
+    runner: Annotated[
+        RunnerName, typer.Option(help="local processes or a Ray cluster")
+    ] = DEFAULT_RUNNER,
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
     ] = None,
-    describer: Annotated[str, typer.Option(help="basic | transformers | openai | vllm")] = "basic",
-    model: Annotated[str | None, typer.Option(help="model id or local path")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server URL (openai describer)")
-    ] = None,
-    api_key: Annotated[str | None, typer.Option(help="API key (or set OPENAI_API_KEY)")] = None,
+    describer: opt.Describer = opt.DEFAULT_DESCRIBER,
+    model: opt.Model = None,
+    base_url: opt.BaseUrl = None,
+    api_key: opt.ApiKey = None,
     clips: Annotated[
         str, typer.Option(help="'scenes' (cut at shots) or 'stride:SECONDS' (fixed length)")
     ] = "scenes",
@@ -50,7 +48,7 @@ def caption(
         float, typer.Option(help="shortest scene in seconds (scenes mode); shorter shots merge")
     ] = 2.0,
     frames: Annotated[int, typer.Option(help="keyframes per clip", min=1, max=16)] = 3,
-    prompt: Annotated[PromptChoice, typer.Option(help="caption style")] = PromptChoice.short,
+    prompt: Annotated[PromptName, typer.Option(help="caption style")] = DEFAULT_PROMPT,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="caption again the videos that failed before")
     ] = False,
@@ -61,8 +59,8 @@ def caption(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="clips per model call", min=1)] = 8,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    verbose: opt.Verbose = False,
+    debug: opt.Debug = False,
 ) -> None:
     """Caption every video of INPUT into one row per video (scenes, summary, title, status).
 
@@ -73,13 +71,14 @@ def caption(
     def run() -> None:
         from pydantic import ValidationError
 
+        from autodescribe.backends.describe import describer_options
         from autodescribe.bulk.run import caption as run_caption
-        from autodescribe.bulk.worker import CaptionSettings
+        from autodescribe.bulk.settings import CaptionSettings
         from autodescribe.errors import ConfigError
 
         try:
             settings = CaptionSettings(
-                describer=describer,
+                describer=describer.value,
                 model=model,
                 base_url=base_url,
                 api_key=api_key,
@@ -92,6 +91,7 @@ def caption(
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ConfigError(f"invalid option: {first['msg']}") from None
+        describer_options(settings)  # a describer that cannot work is refused before any video
         report = run_caption(
             source,
             out,

@@ -7,26 +7,20 @@ Exit codes are part of the interface: 0 the script passes, 1 it fails QC,
 from __future__ import annotations
 
 from dataclasses import replace
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from autodescribe.commands import _options as opt
 from autodescribe.commands._common import setup_logging
 from autodescribe.errors import AutodescribeError
 
 if TYPE_CHECKING:
-    from autodescribe.stages.check import LoudnessCheck, QCReport
+    from autodescribe.qc.report import LoudnessCheck, QCReport
     from autodescribe.types import Cue
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class PresetChoice(str, Enum):
-    ebu = "ebu"
-    netflix = "netflix"
-    atsc = "atsc"
 
 
 def check(
@@ -43,8 +37,8 @@ def check(
         typer.Option(help="description stem (default: NAME.ad.wav beside the script)"),
     ] = None,
     preset: Annotated[
-        PresetChoice, typer.Option(help="loudness preset the mix must meet")
-    ] = PresetChoice.ebu,
+        opt.LoudnessName, typer.Option(help="loudness preset the mix must meet")
+    ] = opt.DEFAULT_LOUDNESS,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -95,7 +89,7 @@ def _run(
     """Read the script first (the cheapest input to get wrong), then measure and write."""
     from autodescribe.errors import ConfigError, MediaError
     from autodescribe.formats import read_cues
-    from autodescribe.stages.check import CheckSettings, check_script, qc_path, write_qc
+    from autodescribe.qc.report import CheckSettings, check_script, qc_path, write_qc
 
     if not script.is_file():
         raise MediaError(f"no such script: {script}", "check the --script path")
@@ -128,7 +122,7 @@ def _run(
 
 def stem_beside(script: Path) -> Path | None:
     """The description stem `NAME.ad.wav` next to the script, if there is one."""
-    from autodescribe.stages.check import script_name
+    from autodescribe.qc.report import script_name
 
     candidate = script.parent / f"{script_name(script)}.ad.wav"
     return candidate if candidate.is_file() else None

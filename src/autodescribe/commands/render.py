@@ -3,41 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
+from autodescribe.commands import _options as opt
 from autodescribe.commands._common import guard, setup_logging
 
 
 def render(
-    video: Annotated[Path, typer.Argument(help="the programme the script describes")],
-    script: Annotated[
-        Path, typer.Option("--script", "-s", help="edited script: .script.json, .vtt, .srt, .ttml")
+    video: Annotated[
+        Path, typer.Argument(metavar="VIDEO", help="the programme the script describes")
     ],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("-o", "--out-dir", help="output folder (default: beside the video)"),
-    ] = None,
+    script: Annotated[
+        Path,
+        typer.Option(
+            "--script", "-s", metavar="FILE", help="edited script: .script.json, .vtt, .srt, .ttml"
+        ),
+    ],
+    out_dir: opt.OutDir = None,
     name: Annotated[
-        str | None, typer.Option(help="output base name (default: the video's name)")
+        str | None, typer.Option(metavar="NAME", help="output base name (default: the video's)")
     ] = None,
     language: Annotated[
-        str, typer.Option("--language", "-l", help="language of a VTT/SRT script")
+        str, typer.Option("--language", "-l", metavar="CODE", help="language of a VTT/SRT script")
     ] = "en",
-    voice: Annotated[str, typer.Option(help="voice backend: piper | espeak-ng")] = "piper",
-    voice_name: Annotated[str | None, typer.Option(help="voice model name or .onnx path")] = None,
-    extended: Annotated[
-        str, typer.Option(help="auto | on | off: freeze the picture for what does not fit")
-    ] = "auto",
-    loudness: Annotated[str, typer.Option(help="loudness preset: ebu | netflix | atsc")] = "ebu",
-    original_default: Annotated[
-        bool, typer.Option("--original-default", help="make the original audio the default track")
-    ] = False,
-    hls: Annotated[bool, typer.Option("--hls", help="also write an HLS package")] = False,
+    voice: opt.Voice = opt.DEFAULT_VOICE,
+    voice_name: opt.VoiceModel = None,
+    extended: opt.Extended = opt.DEFAULT_EXTENDED,
+    loudness: opt.Loudness = opt.DEFAULT_LOUDNESS,
+    original_default: opt.OriginalDefault = False,
+    hls: opt.Hls = False,
     force: Annotated[bool, typer.Option("--force", help="voice every cue again")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each stage")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    verbose: opt.Verbose = False,
+    debug: opt.Debug = False,
 ) -> None:
     """Voice, mix and deliver VIDEO from an edited script (no describer is called)."""
     setup_logging(verbose)
@@ -50,23 +49,14 @@ def render(
             RenderSettings,
             VoiceSettings,
         )
-        from autodescribe.errors import ConfigError
-        from autodescribe.rerender import render_script
+        from autodescribe.render.from_script import render_script
 
-        if extended not in ("auto", "on", "off") or loudness not in ("ebu", "netflix", "atsc"):
-            raise ConfigError(
-                f"unknown --extended '{extended}' or --loudness '{loudness}'",
-                "use --extended auto|on|off and --loudness ebu|netflix|atsc",
-            )
-        mode: Literal["auto", "on", "off"] = extended  # type: ignore[assignment]
         settings = NarrateSettings(
             languages=[language],
-            voice=VoiceSettings(voice=voice, name=voice_name),
-            fit=FitSettings(extended=mode),
+            voice=VoiceSettings(voice=voice.value, name=voice_name),
+            fit=FitSettings(extended=extended.value),
             render=RenderSettings(
-                loudness=loudness,  # type: ignore[arg-type]
-                described_default=not original_default,
-                hls=hls,
+                loudness=loudness.value, described_default=not original_default, hls=hls
             ),
             force=force,
         )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autodescribe.cache import write_atomic
 from autodescribe.formats import text_lines
-from autodescribe.languages import LANGUAGES
 from autodescribe.types import Script
+from autodescribe.util.cache import write_atomic
+from autodescribe.util.languages import LANGUAGES
 
 
 def write_ad_text(script: Script, path: Path) -> None:

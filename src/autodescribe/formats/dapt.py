@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autodescribe.cache import write_atomic
 from autodescribe.errors import MediaError
 from autodescribe.formats import format_timestamp, text_lines
 from autodescribe.types import Cue, Script
+from autodescribe.util.cache import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from autodescribe.cache import write_atomic
 from autodescribe.errors import MediaError
 from autodescribe.formats import read_text
 from autodescribe.types import SCRIPT_VERSION, Cue, Script, from_jsonable, to_jsonable
+from autodescribe.util.cache import write_atomic
 
 _HINT = "fix the file, or write it again with autodescribe"
 

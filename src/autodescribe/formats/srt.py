@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from autodescribe.cache import write_atomic
 from autodescribe.errors import MediaError
 from autodescribe.formats import (
     format_timestamp,
@@ -23,6 +22,7 @@ from autodescribe.formats import (
     text_lines,
 )
 from autodescribe.types import Cue
+from autodescribe.util.cache import write_atomic
 
 log = logging.getLogger(__name__)
 

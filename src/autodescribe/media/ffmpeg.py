@@ -18,7 +18,7 @@ from functools import cache
 from typing import IO
 
 from autodescribe.errors import MediaError
-from autodescribe.progress import progress
+from autodescribe.util.progress import progress
 
 log = logging.getLogger(__name__)
 

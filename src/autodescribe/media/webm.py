@@ -13,8 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autodescribe.cache import move_atomic
 from autodescribe.errors import MediaError
+from autodescribe.util.cache import move_atomic
 
 _EBML_HEADER = 0x1A45DFA3
 _DOC_TYPE = 0x4282

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from autodescribe.processes import process_alive
+from autodescribe.util.processes import process_alive
 
 Status = Literal["queued", "running", "done", "failed"]
 Kind = Literal["narrate", "render"]

@@ -18,6 +18,7 @@ from autodescribe.config import (
     TranscribeSettings,
     VoiceSettings,
 )
+from autodescribe.presets import ExtendedMode, PresetName
 from autodescribe.server.jobs import Job
 
 
@@ -30,15 +31,15 @@ class JobOptions(BaseModel):
     describer: str = "basic"
     model: str | None = Field(None, max_length=300)
     voice: str = "piper"
-    extended: Literal["auto", "on", "off"] = "auto"
-    loudness: Literal["ebu", "netflix", "atsc"] = "ebu"
+    extended: ExtendedMode = "auto"
+    loudness: PresetName = "ebu"
     transcribe: bool = Field(True, description="transcribe the dialogue for the describer")
 
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str]) -> list[str]:
         from autodescribe.errors import ConfigError
-        from autodescribe.languages import check_language
+        from autodescribe.util.languages import check_language
 
         try:
             return [check_language(code) for code in value]

@@ -65,8 +65,8 @@ class Reporter:
 
 def run_job(store: JobStore, job: Job) -> None:
     """Run one claimed job to the end and record how it ended."""
-    from autodescribe import progress
     from autodescribe.server.schemas import JobOptions
+    from autodescribe.util import progress
 
     folder = store.folder(job)
     reporter = Reporter(store, job)
@@ -115,7 +115,7 @@ def _check_folder(store: JobStore, job: Job) -> None:
 def _render(jobs_dir: Path, video: Path, out_dir: Path, settings: NarrateSettings) -> None:
     """Re-render every script in the job's outputs, without describing again."""
     from autodescribe.config import NarrateJob
-    from autodescribe.rerender import render_script
+    from autodescribe.render.from_script import render_script
 
     scripts = listed(jobs_dir, out_dir, "*.script.json")
     if not scripts:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from autodescribe.backends.describe.base import (
@@ -11,6 +10,7 @@ from autodescribe.backends.describe.base import (
     Describer,
     DescribeRequest,
 )
+from autodescribe.config import DescribeSettings
 from autodescribe.registry import Registry
 
 describers: Registry[Describer] = Registry(
@@ -24,17 +24,37 @@ describers: Registry[Describer] = Registry(
 )
 
 
-def create_describer(name: str, **wanted: Any) -> Describer:
-    """The describer `name`, given those of `wanted` its constructor takes (None means unset).
+def describer_options(settings: DescribeSettings) -> dict[str, Any]:
+    """The options a person chose, checked against the chosen describer (None = its default).
 
-    Callers pass every option they know (model, URL, batch size, device...);
-    each backend takes what applies to it, so no caller branches on the backend.
+    An option the describer does not take is refused with a `ConfigError` naming
+    the describer and what it accepts; a describer's own preflight (a server URL
+    it cannot work without) runs here too, before any media work.
     """
-    backend = describers.load(name)
-    params = inspect.signature(backend).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    options = {k: v for k, v in wanted.items() if v is not None and (takes_any or k in params)}
-    return backend(**options)
+    chosen = {
+        "model": settings.model,
+        "base_url": settings.base_url,
+        "api_key": settings.api_key,
+        "max_new_tokens": settings.max_new_tokens,
+        "concurrency": settings.concurrency,
+    }
+    options = describers.check_options(settings.describer, chosen)
+    preflight = getattr(describers.load(settings.describer), "preflight", None)
+    if preflight is not None:
+        preflight(options)
+    return options
+
+
+def make_describer(settings: DescribeSettings, **hints: Any) -> Describer:
+    """The chosen describer with the person's options and the runner's `hints`.
+
+    Hints (a device, a batch size) are how the runner would like the backend to
+    run; a backend that has no such knob simply runs its own way, so they are
+    passed only where accepted. Options a person chose are never dropped.
+    """
+    accepted = describers.accepted_options(settings.describer)
+    tuned = {k: v for k, v in hints.items() if k in accepted and v is not None}
+    return describers.create(settings.describer, **describer_options(settings), **tuned)
 
 
 __all__ = [
@@ -42,6 +62,7 @@ __all__ = [
     "DescribeContext",
     "DescribeRequest",
     "Describer",
-    "create_describer",
+    "describer_options",
     "describers",
+    "make_describer",
 ]

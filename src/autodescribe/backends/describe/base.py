@@ -15,10 +15,10 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from PIL import Image
 
-from autodescribe.context import is_skip
-from autodescribe.languages import language_name
-from autodescribe.prompts import load_template, timestamp
 from autodescribe.types import Description, Scene
+from autodescribe.util.languages import language_name
+from autodescribe.writing.prompts import load_template, timestamp
+from autodescribe.writing.rules import is_skip
 
 # A chat message in the OpenAI-like shape every VLM library accepts:
 # {"role": "user",
@@ -39,7 +39,7 @@ class Capabilities:
 class DescribeContext:
     """What a describer knows beyond the frames, so scenes read as one story.
 
-    Every field is bounded by whoever fills it (`autodescribe.context`), so the
+    Every field is bounded by whoever fills it (`autodescribe.writing.context`), so the
     prompt does not grow with the length of the video.
     """
 

@@ -35,7 +35,7 @@ class BasicDescriber:
     capabilities: ClassVar[Capabilities] = Capabilities(max_images=16)
     model_id = "basic-1"
 
-    def __init__(self, **_: object) -> None:
+    def __init__(self) -> None:
         self._previous_look: str | None = None
 
     def describe(self, request: DescribeRequest) -> Description:

@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -178,13 +178,7 @@ class OpenAIDescriber(ChatDescriber):
         if timeout <= 0:
             raise ConfigError(f"describer timeout must be positive, not {timeout}")
         self.api_key = api_key or _env("AUTODESCRIBE_API_KEY", "OPENAI_API_KEY")
-        url = base_url or _env("AUTODESCRIBE_BASE_URL", "OPENAI_BASE_URL")
-        if url is None and self.api_key is None:
-            raise ConfigError(
-                "no describer server given",
-                "pass --base-url (e.g. http://localhost:8000/v1) or set OPENAI_BASE_URL",
-            )
-        self.base_url = normalise_base_url(url or OPENAI_URL)
+        self.base_url = _server_url(base_url, self.api_key)
         self.concurrency = concurrency
         self.timeout = timeout
         self.token_limit = max_new_tokens
@@ -193,6 +187,12 @@ class OpenAIDescriber(ChatDescriber):
         self._lock = threading.Lock()
         self._token_field = "max_tokens"
         self._send_temperature = True
+
+    @classmethod
+    def preflight(cls, options: Mapping[str, Any]) -> None:
+        """Refuse, before any media work, a configuration with no server to ask."""
+        api_key = options.get("api_key") or _env("AUTODESCRIBE_API_KEY", "OPENAI_API_KEY")
+        _server_url(options.get("base_url"), api_key)
 
     @property
     def model_id(self) -> str:
@@ -373,3 +373,14 @@ class OpenAIDescriber(ChatDescriber):
                 f"the server at {self.base_url} did not answer with JSON",
                 "check that --base-url points at an OpenAI-compatible API",
             ) from exc
+
+
+def _server_url(base_url: str | None, api_key: str | None) -> str:
+    """The server to ask: the given URL, the environment's, or OpenAI's own when a key is set."""
+    url = base_url or _env("AUTODESCRIBE_BASE_URL", "OPENAI_BASE_URL")
+    if url is None and api_key is None:
+        raise ConfigError(
+            "no describer server given",
+            "pass --base-url (e.g. http://localhost:8000/v1) or set OPENAI_BASE_URL",
+        )
+    return normalise_base_url(url or OPENAI_URL)

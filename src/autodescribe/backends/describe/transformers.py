@@ -56,8 +56,8 @@ from autodescribe.errors import (
     ModelNotAvailable,
     install_hint,
 )
-from autodescribe.prompts import load_template
 from autodescribe.types import Description
+from autodescribe.writing.prompts import load_template
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, ClassVar
 
 from autodescribe.errors import BackendUnavailable, ModelNotAvailable, install_hint
-from autodescribe.languages import check_language
+from autodescribe.util.languages import check_language
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,9 @@
 
 A translator needs one method, `translate`, which keeps the order and count of
 its texts. `model_id` and `version` are recorded on every translated description.
+A translator that works with the describer's own model says so with a class
+attribute `borrows_describer = True`; the pipeline then lends it the loaded
+describer as `describer=` instead of loading a second model.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Protocol
 
 from autodescribe.backends.describe.base import Conversation, clean_answer, count_words
 from autodescribe.errors import ConfigError
-from autodescribe.languages import check_language, language_name
-from autodescribe.prompts import load_template
+from autodescribe.util.languages import check_language, language_name
+from autodescribe.writing.prompts import load_template
 
 logger = logging.getLogger(__name__)
 
@@ -63,24 +63,24 @@ class LLMTranslator:
     """Translates with a chat describer: an instance, or a registry name plus its options."""
 
     name: ClassVar[str] = "llm"
+    borrows_describer: ClassVar[bool] = True  # the pipeline lends it the describer's model
 
     def __init__(self, describer: ChatModel | str = "transformers", **options: Any) -> None:
         if isinstance(describer, str):
             from autodescribe.backends.describe import describers
 
-            chat = describers.create(describer, **options)
-            if not hasattr(chat, "generate"):
-                raise ConfigError(
-                    f"describer '{describer}' has no chat model to translate with",
-                    "use --describer transformers or openai, or --translator argos",
-                )
             self._owned = True
-            self.describer: Any = chat
+            self.describer: Any = describers.create(describer, **options)
         else:
             if options:
                 raise ConfigError("options are only taken with a describer name, not an instance")
             self._owned = False
             self.describer = describer
+        if not hasattr(self.describer, "generate"):
+            raise ConfigError(
+                "the describer has no chat model to translate with",
+                "use --describer transformers|openai|vllm, or --translator argos|none",
+            )
         self.version = load_template("translate").version
 
     @property

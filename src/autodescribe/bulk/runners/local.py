@@ -28,7 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.runners import Emit, quiet_progress
-from autodescribe.bulk.worker import CaptionSettings, CaptionWorker, PreparedVideo
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.bulk.worker import CaptionWorker, PreparedVideo
 
 log = logging.getLogger(__name__)
 

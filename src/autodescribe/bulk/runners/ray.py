@@ -16,7 +16,8 @@ from typing import Any
 
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.runners import Emit, quiet_progress
-from autodescribe.bulk.worker import CaptionSettings, CaptionWorker
+from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.bulk.worker import CaptionWorker
 from autodescribe.errors import AutodescribeError, BackendUnavailable, install_hint
 
 log = logging.getLogger(__name__)

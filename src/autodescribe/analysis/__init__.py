@@ -1,0 +1,3 @@
+"""Analysis stages that read the programme: frames (shots and stills), scenes, speech,
+transcript, gaps, on-screen text.
+"""

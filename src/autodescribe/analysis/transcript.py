@@ -1,0 +1,90 @@
+"""Transcribe: what the dialogue says, so descriptions neither repeat nor contradict it.
+
+Runs after speech detection, on the speech spans only. `dialogue_around` picks
+the lines nearest a gap for the describer's prompt ("dialogue nearby").
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from autodescribe.backends.speech.whisper import SAMPLE_RATE, WhisperTranscriber, pack_spans
+from autodescribe.config import TranscribeSettings
+from autodescribe.media.audio import iter_audio
+from autodescribe.types import SpeechSpan, VideoInfo
+from autodescribe.util.languages import LANGUAGES
+from autodescribe.util.progress import progress
+
+log = logging.getLogger(__name__)
+
+# Room for decoded audio that runs past the container's duration; costs no memory.
+_SPARE_SECONDS = 60.0
+# ISO 639-2 tags as containers carry them ("eng"), back to whisper's two-letter codes.
+_FROM_TAG = {tag: code for code, (_, tag) in LANGUAGES.items()}
+
+
+def transcribe_speech(
+    info: VideoInfo, spans: Sequence[SpeechSpan], settings: TranscribeSettings
+) -> list[SpeechSpan]:
+    """The speech spans with their transcript; unchanged when there is nothing to transcribe."""
+    if not settings.enabled or not info.has_audio or not spans:
+        return list(spans)
+    transcriber = WhisperTranscriber(
+        model=settings.model,
+        device=settings.device,
+        compute_type=settings.compute_type,
+        beam_size=settings.beam_size,
+        language=settings.language or stream_language(info),
+    )
+    speech_seconds = sum(span.end - span.start for span in spans)
+    try:
+        with progress("transcribe", speech_seconds) as bar:
+            audio = speech_audio(Path(info.path), spans, info.duration)
+            result = transcriber.transcribe(audio, spans, on_progress=bar.update)
+    finally:
+        transcriber.close()
+    words = sum(len((span.text or "").split()) for span in result)
+    log.info("transcribed %d words in %.1f s of speech", words, speech_seconds)
+    return result
+
+
+def speech_audio(path: Path, spans: Sequence[SpeechSpan], duration: float) -> np.ndarray:
+    """The programme at 16 kHz, decoded in blocks, with only the stretches whisper reads kept.
+
+    Everything else stays zero pages that were never written (an anonymous
+    mmap, in 4 KB pages: numpy asks for huge pages on big arrays, which would
+    make every page resident), so resident memory follows the seconds of
+    speech, not the programme's length: a whole hour held would be 230 MB.
+    """
+    bound = duration + _SPARE_SECONDS  # decoded audio may run past the container's duration
+    ranges = [
+        (round(piece.start * SAMPLE_RATE), round(piece.end * SAMPLE_RATE))
+        for window in pack_spans(spans, bound)  # the same pieces, or wider at the very end
+        for piece in window.pieces
+    ]
+    audio = np.frombuffer(mmap.mmap(-1, 4 * round(bound * SAMPLE_RATE)), np.float32)
+    offset = 0
+    for block in iter_audio(path, SAMPLE_RATE):
+        data = block[:, 0]
+        end = offset + data.size
+        if end > audio.size:  # far longer than the container said: grow (touches every page)
+            audio = np.concatenate([audio, np.zeros(end - audio.size, np.float32)])
+        for lo, hi in ranges:
+            a, b = max(lo, offset), min(hi, end)
+            if a < b:
+                audio[a:b] = data[a - offset : b - offset]
+        offset = end
+    return audio[:offset]
+
+
+def stream_language(info: VideoInfo) -> str | None:
+    """The two-letter language of the first audio stream's tag, if it names a known one."""
+    tag = (info.language or "").strip().lower()
+    if tag in LANGUAGES:
+        return tag
+    return _FROM_TAG.get(tag)

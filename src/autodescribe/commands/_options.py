@@ -1,0 +1,94 @@
+"""Options several commands share, with their choices read from the registries and presets.
+
+A choice list is never typed out here: a plugin describer, voice or shot detector
+registered through an entry point is offered by `--help` and accepted the day it
+installs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from autodescribe.backends.describe import describers
+from autodescribe.backends.shots import shot_detectors
+from autodescribe.backends.translate import translators
+from autodescribe.backends.voice import voices
+from autodescribe.presets import EXTENDED_MODES, PRESETS
+
+NO_TRANSLATOR = "none"
+
+
+def choice(name: str, values: Iterable[str]) -> type[Enum]:
+    """A `str` Enum of `values`, which is how Typer shows and checks a choice."""
+    return cast(type[Enum], Enum(name, {value: value for value in values}, type=str))
+
+
+if TYPE_CHECKING:
+
+    class Choice(str, Enum):
+        """What the type checker sees of a choice built at run time from a registry."""
+
+    DescriberName = Choice
+    VoiceName = Choice
+    ShotDetectorName = Choice
+    TranslatorName = Choice
+    ExtendedName = Choice
+    LoudnessName = Choice
+else:
+    DescriberName = choice("DescriberName", describers.names())
+    VoiceName = choice("VoiceName", voices.names())
+    ShotDetectorName = choice("ShotDetectorName", shot_detectors.names())
+    TranslatorName = choice("TranslatorName", [NO_TRANSLATOR, *translators.names()])
+    ExtendedName = choice("ExtendedName", EXTENDED_MODES)
+    LoudnessName = choice("LoudnessName", PRESETS)
+
+# Defaults as members of their choice (a Typer default must be one of the choices).
+DEFAULT_DESCRIBER = DescriberName("basic")
+DEFAULT_VOICE = VoiceName("piper")
+DEFAULT_SHOTS = ShotDetectorName("pyscenedetect")
+DEFAULT_TRANSLATOR = TranslatorName(NO_TRANSLATOR)
+DEFAULT_EXTENDED = ExtendedName("auto")
+DEFAULT_LOUDNESS = LoudnessName("ebu")
+
+OutDir = Annotated[
+    Path | None,
+    typer.Option(
+        "-o", "--out-dir", metavar="DIR", help="output folder (default: beside the video)"
+    ),
+]
+Describer = Annotated[DescriberName, typer.Option(help="how scenes are described")]
+Model = Annotated[
+    str | None, typer.Option(metavar="ID|PATH", help="model id or local path for the describer")
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(metavar="URL", help="OpenAI-compatible server URL (or set OPENAI_BASE_URL)"),
+]
+ApiKey = Annotated[str | None, typer.Option(metavar="KEY", help="API key (or set OPENAI_API_KEY)")]
+Voice = Annotated[VoiceName, typer.Option(help="voice backend")]
+VoiceModel = Annotated[
+    str | None, typer.Option(metavar="NAME", help="voice model name or .onnx path")
+]
+Extended = Annotated[
+    ExtendedName,
+    typer.Option(
+        help="extended description: " + "; ".join(f"{k}: {v}" for k, v in EXTENDED_MODES.items())
+    ),
+]
+Loudness = Annotated[
+    LoudnessName,
+    typer.Option(
+        help="loudness preset of the mix: " + "; ".join(p.label for p in PRESETS.values())
+    ),
+]
+OriginalDefault = Annotated[
+    bool, typer.Option("--original-default", help="make the original audio the default track")
+]
+Hls = Annotated[bool, typer.Option("--hls", help="also write an HLS package")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="log each stage")]
+Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks")]

@@ -1,0 +1,3 @@
+"""Rendering the deliverables: timeline, mix, loudness, extended description, splice, mux,
+HLS, delivery.
+"""

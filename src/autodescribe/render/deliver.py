@@ -1,0 +1,174 @@
+"""Deliver: the narration stem, the described video and the script files.
+
+The video is written last-but-scripts under a temporary name and renamed when
+complete, so nothing that looks finished is left by a failed run. A render
+whose inputs have not changed is not redone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from autodescribe.config import NarrateSettings
+from autodescribe.formats.adtext import write_ad_text
+from autodescribe.formats.dapt import write_dapt
+from autodescribe.formats.script_json import write_script
+from autodescribe.formats.srt import write_srt
+from autodescribe.formats.webvtt import write_vtt
+from autodescribe.presets import preset as loudness_preset
+from autodescribe.qc.loudness import mix_as_rendered
+from autodescribe.qc.report import check_script, write_qc
+from autodescribe.render.hls import write_hls
+from autodescribe.render.mix import (
+    RenderReport,
+    build_narration,
+    render_described,
+    timeline,
+)
+from autodescribe.types import Script, SpeechSpan, VideoInfo, from_jsonable, to_jsonable
+from autodescribe.util.cache import WorkDir, move_atomic, stable_hash, write_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deliverables:
+    video: Path
+    stem: Path
+    script: Path
+    vtt: Path
+    srt: Path
+    dapt: Path
+    text: Path
+    qc: Path
+    report: RenderReport
+    passed_qc: bool = True
+    hls: Path | None = None  # master playlist, when asked for
+
+    def files(self) -> list[Path]:
+        files = [self.video, self.stem, self.script, self.vtt, self.srt, self.dapt, self.text]
+        return files + [self.qc] + ([self.hls] if self.hls else [])
+
+
+def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> dict[str, Path]:
+    return {
+        "video": out_dir / f"{name}.described{container_suffix}",
+        "stem": out_dir / f"{name}.ad.wav",
+        "script": out_dir / f"{name}.script.json",
+        "vtt": out_dir / f"{name}.ad.vtt",
+        "srt": out_dir / f"{name}.ad.srt",
+        "dapt": out_dir / f"{name}.dapt.ttml",
+        "text": out_dir / f"{name}.ad.txt",
+        "qc": out_dir / f"{name}.qc.json",
+    }
+
+
+CONTAINERS = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
+
+
+def output_container(source: str, chosen: str | None) -> str:
+    """The described file's suffix: the chosen one, else the input's when we can write it."""
+    if chosen:
+        return chosen if chosen.startswith(".") else f".{chosen}"
+    suffix = Path(source).suffix.lower()
+    return suffix if suffix in CONTAINERS else ".mp4"
+
+
+def _partial(path: Path) -> Path:
+    """Where a deliverable is written until everything else is done (hidden, same suffix)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def _render(
+    info: VideoInfo,
+    script: Script,
+    paths: dict[str, Path],
+    settings: NarrateSettings,
+    dialogue: Sequence[SpeechSpan],
+) -> RenderReport:
+    """The stem and the described video, under their partial names."""
+    _, shifted, duration = timeline(info, script.cues)
+    stem, video = _partial(paths["stem"]), _partial(paths["video"])
+    build_narration(shifted, duration, stem)
+    report = render_described(
+        info, stem, script.cues, video, settings.render, script.language, dialogue
+    )
+    return replace(report, path=str(paths["video"]))
+
+
+def _write_scripts(script: Script, paths: dict[str, Path], out_dir: Path) -> None:
+    write_script(script, paths["script"])
+    write_vtt(script.cues, paths["vtt"])
+    write_srt(script.cues, paths["srt"])
+    write_dapt(script, paths["dapt"], audio_base=out_dir)
+    write_ad_text(script, paths["text"])
+
+
+def deliver(
+    info: VideoInfo,
+    script: Script,
+    out_dir: Path,
+    name: str,
+    settings: NarrateSettings,
+    work: WorkDir,
+    dialogue: Sequence[SpeechSpan] = (),
+) -> Deliverables:
+    """Render (unless an identical render is already there) and write every script format."""
+    paths = output_paths(out_dir, name, output_container(info.path, settings.render.container))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = stable_hash(
+        "render",
+        to_jsonable(script.cues, list),
+        settings.render,
+        info.path,
+        info.size_bytes,
+        to_jsonable(list(dialogue), list[SpeechSpan]),
+    )
+    stamp = work.root / f"render-{name}-{key}.json"
+    if stamp.exists() and paths["video"].exists() and paths["stem"].exists():
+        log.info("render: reusing %s", paths["video"].name)
+        report = from_jsonable(RenderReport, json.loads(stamp.read_text()))
+        _write_scripts(script, paths, out_dir)
+    else:
+        report = _render(info, script, paths, settings, dialogue)
+        _write_scripts(script, paths, out_dir)
+        # the picture and its stem take their real names last: a file under its final name is done
+        move_atomic(_partial(paths["stem"]), paths["stem"])
+        move_atomic(_partial(paths["video"]), paths["video"])
+        write_atomic(stamp, json.dumps(to_jsonable(report)))
+        work.computed.append("render")
+    hls = None
+    if settings.render.hls:
+        folder = out_dir / f"{name}.hls"
+        hls = write_hls(
+            paths["video"],
+            folder,
+            script.language,
+            described_default=settings.render.described_default,
+        )
+    qc = check_script(
+        Path(info.path),
+        script.cues,
+        mix=paths["video"],
+        stem=paths["stem"],
+        preset=settings.render.loudness,
+        speech=list(dialogue),
+        speech_padding=settings.speech.padding,
+        # the render measured the mix in its own timeline (longer when frozen): no second pass
+        measured_mix=mix_as_rendered(
+            paths["video"],
+            loudness_preset(settings.render.loudness),
+            report.integrated_lufs,
+            report.dialogue_lufs,
+            report.true_peak_dbtp,
+            report.loudness_range_lu,
+        ),
+    )
+    write_qc(qc, paths["qc"])
+    for failure in qc.failures:
+        log.warning("QC: %s", failure)
+    return Deliverables(report=report, passed_qc=qc.passed, hls=hls, **paths)

@@ -1,0 +1,83 @@
+"""Render from a script a person has edited: voice, fit, mix and deliver, never describe.
+
+The script may be our JSON, WebVTT, SRT or DAPT. Each cue is voiced again
+(cached per text, time and voice, so an edit re-speaks only what changed) and
+given the room up to the next dialogue or cue. Nothing is shortened: a text a
+describer wrote is theirs, so what does not fit is extended where allowed, or
+spoken at the fastest rate with a warning (and `check` will flag it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from autodescribe.backends.voice import voice_for_language
+from autodescribe.config import NarrateJob
+from autodescribe.formats import read_cues
+from autodescribe.formats.script_json import read_script
+from autodescribe.media.probe import probe
+from autodescribe.pipeline import frame_seconds, recorded_settings, speech_stage
+from autodescribe.render.deliver import Deliverables, deliver
+from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
+from autodescribe.util.cache import WorkDir, stable_hash
+from autodescribe.util.languages import check_language
+from autodescribe.util.lazy import Lazy
+from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken_before
+
+log = logging.getLogger(__name__)
+
+
+def render_script(job: NarrateJob, script_path: Path, name: str | None = None) -> Deliverables:
+    """Deliver `job.video` narrated from `script_path`, with the job's voice and render settings."""
+    settings = job.settings
+    info = probe(job.video)
+    script = load_script(script_path, settings.languages[0], info.duration)
+    language = check_language(script.language)
+    work = WorkDir(job.work_dir, force=settings.force)
+    speech, speech_key = speech_stage(info, job, work)
+    items = plan_items(script.cues, speech.spans, info.duration, language)
+    speak = SpeakSettings(
+        settings.voice, settings.fit, round(float(speech.dialogue_rms_db), 1), frame_seconds(info)
+    )
+    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
+    try:
+        key = stable_hash("voice-script", speech_key, language, speak)
+        cues = speak_descriptions(items, voice, None, work, key, speak, spoken_before(work))
+    finally:
+        voice.close()
+    script.cues = cues
+    script.video = job.video.name
+    script.duration = info.duration
+    script.settings = recorded_settings(settings)
+    return deliver(info, script, job.out_dir, name or job.video.stem, settings, work, speech.spans)
+
+
+def load_script(path: Path, language: str, duration: float) -> Script:
+    """A script from any supported format; formats without metadata get the given language."""
+    if path.suffix.lower() == ".json":
+        return read_script(path)
+    if path.suffix.lower() in (".ttml", ".dapt"):
+        from autodescribe.formats.dapt import read_dapt_script
+
+        return read_dapt_script(path)
+    return Script(video="", language=language, duration=duration, cues=read_cues(path))
+
+
+def plan_items(
+    cues: list[Cue], speech: list[SpeechSpan], duration: float, language: str
+) -> list[tuple[Description, Gap]]:
+    """Each cue's text with the room it has: up to the next dialogue, the next cue or the end."""
+    ordered = sorted((c for c in cues if c.text.strip()), key=lambda c: c.start)
+    items = []
+    for index, cue in enumerate(ordered):
+        limits = [duration, *(s.start for s in speech if s.start >= cue.start)]
+        if index + 1 < len(ordered):
+            limits.append(ordered[index + 1].start)
+        # a cue placed at the very end of a speech span (as narrate does) is not inside it
+        inside = any(s.start + 0.01 < cue.start < s.end - 0.01 for s in speech)
+        end = cue.start if inside else max(cue.start, min(limits))
+        scene = cue.scene if cue.scene is not None else index
+        description = Description(scene=scene, text=cue.text.strip(), language=language)
+        items.append((description, Gap(round(cue.start, 3), round(end, 3), len(cue.text.split()))))
+    return items

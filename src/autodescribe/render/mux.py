@@ -1,0 +1,196 @@
+"""Mux: which streams go into the described file, with which codecs, flags and titles.
+
+Input 0 is the normalised mix streamed on stdin, input 1 the source video.
+The picture is stream-copied unless extended description froze it; then it is
+re-encoded at a quality-preserving setting and the original audio track is
+paused with it, so every track keeps the same timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from autodescribe.config import RenderSettings
+from autodescribe.errors import MediaError
+from autodescribe.render.extend import Freeze, audio_filter, video_filter
+from autodescribe.render.splice import Spliced
+from autodescribe.types import VideoInfo
+from autodescribe.util.languages import LANGUAGES, TERMINOLOGY_CODES, language_name, language_tag
+
+MIX_BITRATE = "192k"
+SAMPLE_RATE = 48000
+
+_MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"})
+_MKV_AUDIO = frozenset(
+    {"aac", "mp3", "mp2", "ac3", "eac3", "dts", "truehd", "opus", "vorbis", "flac", "alac"}
+    | {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"}
+)
+# Audio codecs each output container can take as a stream copy.
+_COPYABLE_AUDIO: dict[str, frozenset[str]] = {
+    ".mp4": _MP4_AUDIO,
+    ".m4v": _MP4_AUDIO,
+    ".mov": _MP4_AUDIO,
+    ".mkv": _MKV_AUDIO,
+    ".webm": frozenset({"opus", "vorbis"}),
+}
+# FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
+# in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
+_MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
+_WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
+
+
+@dataclass(frozen=True)
+class MuxPlan:
+    args: list[str]
+    video_mode: str  # "stream-copied" or what re-encoded it, for the report
+
+
+def mux_args(
+    video: VideoInfo,
+    out_path: Path,
+    settings: RenderSettings,
+    language: str,
+    mix_filter: str,
+    freezes: list[Freeze],
+    spliced: Spliced | None = None,
+) -> MuxPlan:
+    """Filters, maps, codecs, dispositions and titles for the described file.
+
+    `spliced` is the picture with its freezes already in it (input 2), mostly
+    stream-copied; without it a frozen picture is re-encoded whole.
+    """
+    suffix = out_path.suffix.lower()
+    graph = [f"[0:a]{mix_filter}[mix]"]
+    if freezes:
+        for j, stream in enumerate(video.audio):
+            graph.append(
+                audio_filter(freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels)
+            )
+        picture, video_args, mode = _frozen_picture(
+            video, suffix, settings, freezes, spliced, graph
+        )
+        originals = [f"[orig{j}]" for j in range(len(video.audio))]
+    else:
+        picture, video_args, mode = _picture(video, suffix, settings)
+        originals = [f"1:a:{j}" for j in range(len(video.audio))]
+    args = ["-filter_complex", ";".join(graph), *picture, "-map", "[mix]"]
+    for source in originals:
+        args += ["-map", source]
+    if not freezes and suffix == Path(video.path).suffix.lower():
+        args += ["-map", "1:s?", "-c:s", "copy"]  # subtitles keep their times only unfrozen
+    args += video_args
+    args += ["-map_metadata", "1", "-map_chapters", "1"]
+    args += _audio_tracks(video, suffix, settings, language, copy_originals=not freezes)
+    if suffix in _MOV_FAMILY:
+        args += ["-movflags", "+faststart", "-f", "mp4"]
+    elif suffix == ".webm":
+        args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
+    return MuxPlan(args, mode)
+
+
+def _picture(
+    video: VideoInfo, suffix: str, settings: RenderSettings
+) -> tuple[list[str], list[str], str]:
+    """Maps, codec arguments and report line for a picture with no freeze: copied if it can be."""
+    maps = ["-map", "1:V?"]
+    if suffix == ".webm" and video.codec not in _WEBM_VIDEO:
+        encoder, video_args = _video_encoder(suffix, settings)
+        return maps, video_args, f"re-encoded ({encoder}): WebM cannot hold {video.codec}"
+    return maps, ["-c:v", "copy"], "stream-copied"
+
+
+def _frozen_picture(
+    video: VideoInfo,
+    suffix: str,
+    settings: RenderSettings,
+    freezes: list[Freeze],
+    spliced: Spliced | None,
+    graph: list[str],
+) -> tuple[list[str], list[str], str]:
+    """The same for a picture with freezes: the splice if there is one, else a full re-encode."""
+    if spliced is not None:
+        mode = (
+            f"stream-copied except {spliced.reencoded_seconds:.2f} s around "
+            f"{len(freezes)} frozen picture(s), re-encoded (libx264 crf {settings.video_crf})"
+        )
+        return ["-map", "2:v:0"], ["-c:v", "copy"], mode
+    graph.append(f"[1:v:0]{video_filter(freezes, video.fps or 25.0)}[v]")
+    encoder, video_args = _video_encoder(suffix, settings)
+    return (
+        ["-map", "[v]"],
+        video_args,
+        f"re-encoded ({encoder}) for {len(freezes)} frozen picture(s)",
+    )
+
+
+def _audio_tracks(
+    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, copy_originals: bool
+) -> list[str]:
+    """Codecs, dispositions and titles: the described mix first, then every original track."""
+    codec = "libopus" if suffix == ".webm" else "aac"
+    args = ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
+    described_default = settings.described_default or not video.has_audio
+    args += [
+        "-disposition:a:0",
+        "default+visual_impaired" if described_default else "visual_impaired",
+    ]
+    described_title = f"{language_name(language)} - Audio Description"
+    args += _track_metadata(0, described_title, language_tag(language), suffix)
+    for j, original in enumerate(video.audio):
+        out = j + 1
+        if copy_originals and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
+            args += [f"-c:a:{out}", "copy"]
+        else:
+            args += [f"-c:a:{out}", codec, f"-b:a:{out}", MIX_BITRATE]
+        default = j == 0 and not described_default
+        args += [f"-disposition:a:{out}", "default" if default else "0"]
+        title = _original_title(original.language, original.title)
+        args += _track_metadata(out, title, None, suffix)
+    return args
+
+
+def _video_encoder(suffix: str, settings: RenderSettings) -> tuple[str, list[str]]:
+    """A quality-preserving encoder the container can hold."""
+    if suffix == ".webm":
+        crf = str(min(63, settings.video_crf + 13))
+        args = ["-c:v", "libvpx-vp9", "-crf", crf, "-b:v", "0", "-row-mt", "1"]
+        return f"libvpx-vp9 crf {crf}", [*args, "-deadline", "good", "-cpu-used", "4"]
+    crf = str(settings.video_crf)
+    args = ["-c:v", "libx264", "-crf", crf, "-preset", settings.video_preset]
+    return f"libx264 crf {crf}", args
+
+
+def _track_metadata(index: int, title: str, tag: str | None, suffix: str) -> list[str]:
+    """Title (and language); MP4 players read the title from the handler name, so set both."""
+    args = [f"-metadata:s:a:{index}", f"title={title}"]
+    if suffix in _MOV_FAMILY:
+        args += [f"-metadata:s:a:{index}", f"handler_name={title}"]
+    if tag:
+        args += [f"-metadata:s:a:{index}", f"language={tag}"]
+    return args
+
+
+def _original_title(tag: str | None, title: str | None) -> str:
+    """The original track's language name if its tag says it, else its own title, or 'Original'."""
+    names = {code: name for code, (name, _) in LANGUAGES.items()}
+    names.update({three: name for name, three in LANGUAGES.values()})
+    names.update({TERMINOLOGY_CODES.get(three, three): name for name, three in LANGUAGES.values()})
+    if tag and tag.lower() in names:
+        return names[tag.lower()]
+    return title or "Original"
+
+
+def inspect_output(path: Path) -> tuple[float, bool]:
+    """The rendered file's duration, and whether its first audio track kept its AD mark."""
+    with av.open(str(path)) as container:
+        if container.duration is None:
+            raise MediaError(
+                f"the rendered file {path.name} has no duration", "check the ffmpeg output"
+            )
+        marked = bool(
+            container.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+        )
+        return container.duration / 1e6, marked

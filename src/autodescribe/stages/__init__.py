@@ -1,1 +1,0 @@
-"""Pipeline stages: typed inputs to typed, JSON-serialisable outputs."""

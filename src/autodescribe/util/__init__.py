@@ -1,0 +1,3 @@
+"""Small helpers every floor uses: the work folder cache, lazy imports, progress,
+processes, languages.
+"""

@@ -1,0 +1,3 @@
+"""Writing the descriptions: the context a describer sees, the prompts, the writing rules,
+describe and translate.
+"""
