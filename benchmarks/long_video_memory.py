@@ -117,7 +117,8 @@ def generate(path: Path, minutes: float, size: tuple[int, int], fps: float) -> f
     """Write the clip in a child process, so its memory is not counted as narrate's."""
     started = time.perf_counter()
     code = (
-        "import sys; from autodescribe.testing.samples import make_sample_video, spread_plan; "
+        "import sys; from autodescribe.testing.samples import make_sample_video; "
+        "from autodescribe.testing.truth import spread_plan; "
         "make_sample_video(sys.argv[1], size=(int(sys.argv[2]), int(sys.argv[3])), "
         "fps=float(sys.argv[4]), **spread_plan(float(sys.argv[5])))"
     )

@@ -4,7 +4,7 @@
 
 Cuts fall about every 5 s (jittered, so nothing can lock onto a period), a
 line of dialogue about every 10 s and a caption about every 20 s
-(`autodescribe.testing.samples.spread_plan`). The truth goes to `--truth` as JSON; the
+(`autodescribe.testing.truth.spread_plan`). The truth goes to `--truth` as JSON; the
 generation speed is printed.
 """
 
@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from autodescribe.errors import AutodescribeError
-from autodescribe.testing.samples import make_sample_video, spread_plan
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import spread_plan
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -30,7 +30,8 @@ from autodescribe.config import NarrateSettings
 from autodescribe.media.probe import probe
 from autodescribe.pipeline import make_describer, scene_inputs
 from autodescribe.render.mix import build_narration, render_described
-from autodescribe.testing.samples import make_sample_video, spread_plan
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import spread_plan
 from autodescribe.util.cache import WorkDir
 from autodescribe.util.lazy import Lazy
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from autodescribe.testing.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 
 SERVER = Path(__file__).resolve().parent / "servers" / "chat_server.py"
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autodescribe.presets import ExtendedMode, PresetName
+from autodescribe.qc.pace import MAX_SYLLABLES_PER_SECOND, TARGET_SYLLABLES_PER_SECOND
 
 
 class _Section(BaseModel):
@@ -44,6 +45,7 @@ class TranscribeSettings(_Section):
     """How the dialogue is transcribed (a section of the narrate settings)."""
 
     enabled: bool = True
+    transcriber: str = "faster-whisper"
     model: str | None = Field(
         default=None, description="whisper size, Hugging Face id or folder; None = chosen by device"
     )
@@ -106,8 +108,14 @@ class FitSettings(_Section):
     """
 
     max_speedup: float = Field(1.15, ge=1.0, le=2.0)
-    max_words_per_second: float = Field(
-        3.4, gt=0, description="never speed speech up past this (check fails above 3.5)"
+    target_syllables_per_second: float = Field(
+        TARGET_SYLLABLES_PER_SECOND,
+        gt=0,
+        description="no cue is spoken faster than this (check fails above "
+        f"{MAX_SYLLABLES_PER_SECOND})",
+    )
+    min_rate: float = Field(
+        0.8, ge=0.5, le=1.0, description="slowest a fast voice is slowed down to"
     )
     extended: ExtendedMode = "auto"
 

@@ -18,8 +18,14 @@ from autodescribe.analysis.onscreen_text import read_scene_text
 from autodescribe.analysis.scenes import build_scenes
 from autodescribe.analysis.speech import SpeechAnalysis, detect_speech
 from autodescribe.analysis.transcript import transcribe_speech
-from autodescribe.backends.describe import Describer, describer_options, describers, make_describer
+from autodescribe.backends.describe import (
+    Describer,
+    describer_class,
+    describer_options,
+    make_describer,
+)
 from autodescribe.backends.shots import shot_detectors
+from autodescribe.backends.transcribe import transcribers
 from autodescribe.backends.translate import Translator, translators
 from autodescribe.backends.voice import voice_for_language, voices
 from autodescribe.config import NarrateJob, NarrateSettings
@@ -42,6 +48,7 @@ from autodescribe.util.lazy import Lazy
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
+from autodescribe.writing.facts_summary import facts_title_summary
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.translate import translate_descriptions
 
@@ -74,6 +81,8 @@ def check_settings(job: NarrateJob) -> None:
     describer_options(settings.describe)
     voices.load(settings.voice.voice)
     shot_detectors.load(settings.shots.detector)
+    if settings.transcribe.enabled:
+        transcribers.load(settings.transcribe.transcriber)
     if settings.translate.translator is not None:
         translators.load(settings.translate.translator)
     if not job.video.is_file():
@@ -230,16 +239,16 @@ def _describe(
     describe_key = stable_hash(
         "describe", analysis.key, settings.gaps, describe_settings, language, version
     )
-    batch = 8 if describers.load(settings.describe.describer).capabilities.batching else 1
+    batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
     context = SceneContextBuilder()
     descriptions = describe_scenes(
         analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )
     title, summary = work.stage(
         "summary",
-        stable_hash("summary", describe_key, load_template("summary").version),
+        stable_hash("summary", describe_key, load_template("summary").version, "facts-1"),
         tuple[str, str],
-        lambda: _summarize(describer, context, analysis.dialogue, language),
+        lambda: _summarize(describer, context, analysis, language),
     )
     return Described(language, descriptions, describe_key, title, summary, context.sheet.names())
 
@@ -294,18 +303,21 @@ def _speak(
 
 
 def _summarize(
-    describer: Lazy[Describer],
-    context: SceneContextBuilder,
-    dialogue: list[SpeechSpan],
-    language: str,
+    describer: Lazy[Describer], context: SceneContextBuilder, analysis: Analysis, language: str
 ) -> tuple[str, str]:
-    """Title and summary from the bounded story (synopsis + last descriptions), if the model can."""
+    """Title and summary: by the model from the bounded story, else from what was read and heard."""
     summarize = getattr(describer(), "summarize", None)
     story = " ".join([context.synopsis.text, *context.window]).strip()
-    if summarize is None or not story:
-        return "", ""
-    lines = tuple(s.text for s in dialogue if s.text)[:12]
-    return summarize(story, lines, language)
+    title, summary = "", ""
+    if summarize is not None and story:
+        lines = tuple(s.text for s in analysis.dialogue if s.text)[:12]
+        title, summary = summarize(story, lines, language)
+    if title and summary:
+        return title, summary
+    texts = [text for item in analysis.inputs for text in item.text]
+    duration = analysis.scenes[-1].end if analysis.scenes else 0.0
+    facts = facts_title_summary(texts, analysis.dialogue, duration, len(analysis.scenes), language)
+    return title or facts[0], summary or facts[1]
 
 
 def recorded_settings(settings: NarrateSettings) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Stage outputs are plain dataclasses so they serialise to JSON through one
 adapter (`to_jsonable` / `from_jsonable`) and can be cached between runs.
-Times are always seconds from the start of the programme.
+Times are seconds from the start of the programme, except where a field says
+it is on the described video's clock (see `autodescribe.timeline`).
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ class Cue:
     scene: int | None = None
     audio: str | None = None
     rate: float = 1.0
-    extension: float = 0.0
+    extension: float = 0.0  # seconds the picture freezes at `start` while this cue is heard
+    # where the cue is heard in the described video (programme time plus the freezes before it)
+    described_start: float | None = None
+    described_end: float | None = None
 
 
 @dataclass
@@ -137,6 +141,9 @@ class Script:
     summary: str | None = None
     characters: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # cue `start`/`end` are programme times; `described_*` the described video's (see timeline)
+    clock: str = "programme"
+    described_duration: float | None = None
 
 
 def to_jsonable(value: Any, kind: Any | None = None) -> Any:

@@ -11,7 +11,8 @@ from autodescribe.backends.shots import cuts_to_shots, shot_detectors
 from autodescribe.config import SceneSettings, ShotSettings
 from autodescribe.media.decode import iter_analysis_frames
 from autodescribe.media.probe import probe
-from autodescribe.testing.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 
 
 @pytest.fixture(scope="module")

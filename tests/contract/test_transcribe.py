@@ -3,8 +3,8 @@
 The clip is generated with known lines (piper, noise off) at known times:
 three lines close together, which whisper hears as one stretch of audio, and
 one line after a long pause, packed into the same window after a short
-silence. Spans come from silero, as in the narrate pipeline; text from the
-bundled whisper tiny.en.
+silence. Spans come from silero, as in the narrate pipeline; text from every
+registered transcriber (faster-whisper: the bundled tiny.en).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import pytest
 from autodescribe.analysis.speech import detect_speech
 from autodescribe.analysis.transcript import (
     TranscribeSettings,
+    speech_audio,
     stream_language,
     transcribe_speech,
 )
-from autodescribe.backends.speech.whisper import (
+from autodescribe.backends.transcribe import Transcriber, stretches_read, transcribers
+from autodescribe.backends.transcribe.faster_whisper import (
     BUNDLED_MODEL,
     WhisperTranscriber,
     bundled_model_path,
@@ -31,7 +33,8 @@ from autodescribe.config import SpeechSettings
 from autodescribe.errors import ConfigError
 from autodescribe.media.audio import read_audio
 from autodescribe.media.probe import probe
-from autodescribe.testing.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 from autodescribe.types import AudioStreamInfo, SpeechSpan, VideoInfo
 
 LINES = (
@@ -71,9 +74,14 @@ def spans(info: VideoInfo) -> list[SpeechSpan]:
     return detect_speech(info, SpeechSettings()).spans
 
 
+@pytest.fixture(scope="module", params=transcribers.names())
+def name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def transcribed(info: VideoInfo, spans: list[SpeechSpan]) -> list[SpeechSpan]:
-    return transcribe_speech(info, spans, TranscribeSettings())
+def transcribed(info: VideoInfo, spans: list[SpeechSpan], name: str) -> list[SpeechSpan]:
+    return transcribe_speech(info, spans, TranscribeSettings(transcriber=name))
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +140,34 @@ def test_windows_hold_at_most_30_seconds() -> None:
     assert [w.seconds for w in pack_spans([SpeechSpan(1.0, 50.0)], 60.0)] == pytest.approx([49.4])
 
 
-def test_spans_in_any_order_come_back_in_that_order(
-    audio: np.ndarray, spans: list[SpeechSpan]
+def test_only_the_audio_whisper_reads_is_decoded(
+    clip: SampleTruth, audio: np.ndarray, spans: list[SpeechSpan]
 ) -> None:
     transcriber = WhisperTranscriber(device="cpu")
+    stretches = stretches_read(transcriber, spans, clip.duration)
+    pieces = pack_spans(spans, clip.duration)[0].pieces
+    assert stretches == [(piece.start, piece.end) for piece in pieces]
+    kept = speech_audio(Path(clip.path), transcriber, spans, clip.duration)
+    assert not transcriber.loaded
+    assert kept.size == audio.size
+    read = np.zeros(kept.size, dtype=bool)
+    for start, end in stretches:
+        read[round(start * 16000) : round(end * 16000)] = True
+    assert np.array_equal(kept[read], audio[read])
+    assert not kept[~read].any()
+
+
+def test_every_transcriber_has_the_interface(name: str) -> None:
+    transcriber = transcribers.create(name, device="cpu")
+    assert isinstance(transcriber, Transcriber)
+    assert transcriber.name == name
+    transcriber.close()
+
+
+def test_spans_in_any_order_come_back_in_that_order(
+    audio: np.ndarray, spans: list[SpeechSpan], name: str
+) -> None:
+    transcriber = transcribers.create(name, device="cpu")
     reordered = [spans[3], spans[0]]
     done: list[float] = []
     result = transcriber.transcribe(audio, reordered, on_progress=done.append)
@@ -163,7 +195,7 @@ def test_a_model_that_cannot_be_had_falls_back_to_the_bundled_one(
     audio: np.ndarray, spans: list[SpeechSpan], caplog: pytest.LogCaptureFixture
 ) -> None:
     transcriber = WhisperTranscriber("autodescribe-tests/no-such-whisper-model", device="cpu")
-    with caplog.at_level("WARNING", logger="autodescribe.backends.speech.whisper"):
+    with caplog.at_level("WARNING", logger="autodescribe.backends.transcribe.faster_whisper"):
         result = transcriber.transcribe(audio, spans[:1])
     transcriber.close()
     assert "no-such-whisper-model" in caplog.text and "bundled tiny.en" in caplog.text
@@ -175,7 +207,7 @@ def test_an_english_only_model_warns_when_another_language_is_asked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     transcriber = WhisperTranscriber(str(bundled_model_path()), device="cpu", language="fr")
-    with caplog.at_level("WARNING", logger="autodescribe.backends.speech.whisper"):
+    with caplog.at_level("WARNING", logger="autodescribe.backends.transcribe.faster_whisper"):
         transcriber.load()
     transcriber.close()
     assert "English only" in caplog.text and "'fr'" in caplog.text

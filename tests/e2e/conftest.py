@@ -34,6 +34,14 @@ def _chromium() -> str | None:
     return None
 
 
+def _launch_args() -> list[str]:
+    """Chromium's flags; as root it refuses to start sandboxed, so the sandbox goes."""
+    args = ["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip(
@@ -43,10 +51,7 @@ def browser() -> Iterator[Any]:
     if executable is None:
         pytest.skip("no Chromium found: apt-get install -y chromium (or set AUTODESCRIBE_CHROMIUM)")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"],
-        )
+        launched = playwright.chromium.launch(executable_path=executable, args=_launch_args())
         yield launched
         launched.close()
 

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
+from autodescribe.backends.describe import describers
+from autodescribe.backends.voice import voices
+from autodescribe.presets import EXTENDED_MODES, PRESETS
+from autodescribe.server.schemas import JobOptions
+
 FINISHED_TIMEOUT_MS = 120_000
 Scan = Callable[[Any], list[dict[str, Any]]]
+OPTION_VALUES = "s => Array.from(s.options, o => o.value)"
+SELECTED_TEXT = "s => s.selectedOptions[0].text"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +63,95 @@ def test_upload_refusal_is_announced(page: Any, web_server: str, tmp_path: Path)
     alert = page.get_by_role("alert").filter(has_text="does not look like a video")
     alert.wait_for()
     assert page.url.endswith("/")
+
+
+def _choices_loaded(page: Any) -> None:
+    page.wait_for_function("document.querySelector('#loudness').options[0].value !== ''")
+
+
+def _catch_upload(page: Any) -> list[bytes]:
+    """Answer the form's POST /v1/jobs here, without a job; returns the bodies it sent."""
+    sent: list[bytes] = []
+
+    def answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        sent.append(route.request.post_data_buffer)
+        route.fulfill(status=422, json={"detail": "stopped by the test"})
+
+    page.route("**/v1/jobs", answer)
+    return sent
+
+
+def _submit(page: Any, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00" * 64)
+    page.get_by_label("Video file").set_input_files(str(clip))
+    page.get_by_role("button", name="Upload and describe").click()
+    page.get_by_role("alert").filter(has_text="stopped by the test").wait_for()
+
+
+def test_upload_options_are_the_servers_choices(
+    page: Any, web_server: str, axe_scan: Scan, describe_axe: Any
+) -> None:
+    page.goto(web_server + "/")
+    _choices_loaded(page)
+    page.locator("summary", has_text="Options").click()
+    loudness = page.get_by_label("Loudness standard")
+    extended = page.get_by_label("Extended description")
+    assert loudness.evaluate(OPTION_VALUES) == list(PRESETS)
+    assert extended.evaluate(OPTION_VALUES) == list(EXTENDED_MODES)
+    assert page.get_by_label("Describer").evaluate(OPTION_VALUES) == describers.names()
+    assert page.get_by_label("Voice").evaluate(OPTION_VALUES) == voices.names()
+    defaults = JobOptions()
+    assert loudness.input_value() == defaults.loudness
+    assert extended.input_value() == defaults.extended
+    assert page.get_by_label("Describer").input_value() == defaults.describer
+    assert page.get_by_label("Voice").input_value() == defaults.voice
+    assert page.get_by_label("Description languages").input_value() == ", ".join(defaults.languages)
+    assert loudness.evaluate(SELECTED_TEXT) == PRESETS[defaults.loudness].label
+    violations = axe_scan(page)
+    assert not violations, describe_axe(violations)
+
+
+def test_an_option_chosen_with_the_keyboard_is_sent(
+    page: Any, web_server: str, tmp_path: Path
+) -> None:
+    sent = _catch_upload(page)
+    page.goto(web_server + "/")
+    _choices_loaded(page)
+    page.locator("summary", has_text="Options").focus()
+    page.keyboard.press("Enter")  # opens the options
+    loudness = page.get_by_label("Loudness standard")
+    names = list(PRESETS)
+    at = names.index(JobOptions().loudness)
+    key, chosen = (
+        ("ArrowDown", names[at + 1]) if at + 1 < len(names) else ("ArrowUp", names[at - 1])
+    )
+    loudness.focus()
+    page.keyboard.press(key)
+    assert loudness.input_value() == chosen
+    _submit(page, tmp_path)
+    assert f'name="loudness"\r\n\r\n{chosen}\r\n'.encode() in sent[0]
+
+
+def test_without_choices_the_form_sends_no_options(
+    page: Any, web_server: str, tmp_path: Path
+) -> None:
+    page.route("**/v1/choices", lambda route: route.abort())
+    sent = _catch_upload(page)
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/v1/choices")):
+        page.goto(web_server + "/")
+    for label in ("Describer", "Voice", "Extended description", "Loudness standard"):
+        select = page.get_by_label(label)
+        assert select.evaluate(OPTION_VALUES) == [""], label
+        assert select.evaluate(SELECTED_TEXT) == "Server default"
+    _submit(page, tmp_path)
+    body = sent[0]
+    assert b'name="file"' in body
+    for field in ("languages", "describer", "voice", "extended", "loudness"):
+        assert f'name="{field}"'.encode() not in body, field
 
 
 def test_job_page_shows_progress_and_the_result(

@@ -14,7 +14,7 @@ from autodescribe.cli import app
 from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.render.mix import measure_loudness
-from autodescribe.testing.samples import SampleTruth
+from autodescribe.testing.truth import SampleTruth
 
 runner = CliRunner()
 

@@ -18,7 +18,8 @@ import pytest
 from autodescribe.config import FitSettings, NarrateJob, NarrateSettings
 from autodescribe.media.audio import read_audio
 from autodescribe.pipeline import narrate
-from autodescribe.testing.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 
 RATE = 16000
 LINES = (

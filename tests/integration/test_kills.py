@@ -31,7 +31,8 @@ from autodescribe.config import NarrateJob, NarrateSettings, VoiceSettings
 from autodescribe.formats.script_json import read_script
 from autodescribe.formats.webvtt import read_vtt
 from autodescribe.pipeline import narrate
-from autodescribe.testing.samples import SampleTruth, make_sample_video
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 from autodescribe.types import Cue
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from autodescribe.media.audio import iter_audio, write_wav
 from autodescribe.media.probe import probe
 from autodescribe.render.loudness import measure_loudness, measure_raw, only_spans
 from autodescribe.render.mix import build_narration, render_described
-from autodescribe.testing.samples import SampleTruth
+from autodescribe.testing.truth import SampleTruth
 from autodescribe.types import Cue
 
 

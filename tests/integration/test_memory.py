@@ -18,7 +18,8 @@ from pathlib import Path
 import av
 import pytest
 
-from autodescribe.testing.samples import SampleTruth, make_sample_video, spread_plan
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth, spread_plan
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from autodescribe.cli import app
 from autodescribe.formats.srt import read_srt
 from autodescribe.formats.webvtt import read_vtt
 from autodescribe.media.audio import read_wav
-from autodescribe.testing.samples import SampleTruth
+from autodescribe.testing.truth import SampleTruth
 
 runner = CliRunner()
 PADDING = 0.15
@@ -159,7 +159,8 @@ def test_unknown_describer_lists_choices(sample: SampleTruth, tmp_path: Path) ->
     result = runner.invoke(
         app, ["narrate", sample.path, "-o", str(tmp_path), "--describer", "nope"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "basic" in result.stderr and "openai" in result.stderr
 
 
@@ -180,6 +181,6 @@ def test_two_languages_get_their_own_deliverables(sample: SampleTruth, tmp_path:
 
 def test_unknown_language_is_a_clear_error(sample: SampleTruth, tmp_path: Path) -> None:
     result = runner.invoke(app, ["narrate", sample.path, "-o", str(tmp_path), "--language", "xx"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown language code 'xx'" in result.stderr
     assert not list(tmp_path.glob("*.mp4"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from autodescribe.cli import app
-from autodescribe.testing.samples import SampleTruth
+from autodescribe.testing.truth import SampleTruth
 
 
 def test_second_language_is_translated_not_described_again(

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from autodescribe.cli import app
 from autodescribe.media.audio import read_audio
-from autodescribe.testing.samples import SampleTruth
+from autodescribe.testing.truth import SampleTruth
 
 RATE = 16000
 NEW_TEXT = "A blue picture."

@@ -24,15 +24,15 @@ pytest.importorskip("python_multipart")
 from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from autodescribe.backends.describe import describers  # noqa: E402
+from autodescribe.backends.voice import voices  # noqa: E402
 from autodescribe.cli import app as cli_app  # noqa: E402
+from autodescribe.presets import EXTENDED_MODES, PRESETS  # noqa: E402
 from autodescribe.server.app import create_app  # noqa: E402
+from autodescribe.server.schemas import JobOptions  # noqa: E402
 from autodescribe.server.settings import ServerSettings  # noqa: E402
-from autodescribe.testing.samples import (  # noqa: E402
-    SampleTruth,
-    make_audio_only,
-    make_sample_video,
-    spread_plan,
-)
+from autodescribe.testing.samples import make_audio_only, make_sample_video  # noqa: E402
+from autodescribe.testing.truth import SampleTruth, spread_plan  # noqa: E402
 
 FAST = {"transcribe": "false"}  # the dialogue transcript is not what these tests check
 
@@ -413,6 +413,7 @@ def test_restart_queues_interrupted_jobs_again(tmp_path: Path) -> None:
 def test_token_is_required_when_set(tmp_path: Path) -> None:
     with client_for(tmp_path, workers=0, token="s3cret") as client:
         assert client.get("/v1/jobs").status_code == 401
+        assert client.get("/v1/choices").status_code == 401
         assert client.get("/v1/jobs", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/v1/jobs", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert client.get("/").status_code == 200, "the web app itself is public"
@@ -435,9 +436,40 @@ def test_openapi_and_web_app_are_served(idle: tuple[TestClient, Path]) -> None:
     assert client.get("/job.html").status_code == 200
 
 
+def test_choices_come_from_the_registries_and_presets(idle: tuple[TestClient, Path]) -> None:
+    client, _ = idle
+    answer = client.get("/v1/choices")
+    assert answer.status_code == 200, answer.text
+    choices = answer.json()
+    assert choices["describers"] == describers.names()
+    assert choices["voices"] == voices.names()
+    assert [p["name"] for p in choices["loudness_presets"]] == list(PRESETS)
+    assert [p["label"] for p in choices["loudness_presets"]] == [p.label for p in PRESETS.values()]
+    assert [m["name"] for m in choices["extended_modes"]] == list(EXTENDED_MODES)
+    assert [m["label"] for m in choices["extended_modes"]] == list(EXTENDED_MODES.values())
+    assert choices["defaults"] == JobOptions().model_dump(mode="json")
+    assert {c["name"] for c in choices["languages"]} >= set(choices["defaults"]["languages"])
+
+
+def test_upload_form_offers_the_same_choices(idle: tuple[TestClient, Path]) -> None:
+    client, _ = idle
+    spec = client.get("/openapi.json").json()
+    assert spec["paths"]["/v1/choices"]["get"]["responses"]["200"]["content"]
+    body = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    form = body["schema"]["properties"]
+    assert form["describer"]["enum"] == describers.names()
+    assert form["voice"]["enum"] == voices.names()
+    assert form["loudness"]["enum"] == list(PRESETS)
+    assert form["extended"]["enum"] == list(EXTENDED_MODES)
+    defaults = JobOptions()
+    for field in ("describer", "voice", "extended", "loudness", "transcribe"):
+        assert form[field]["default"] == getattr(defaults, field), field
+    assert form["languages"]["default"].split(",") == defaults.languages
+
+
 def test_serve_refuses_a_public_address_without_token(tmp_path: Path) -> None:
     command = ["serve", "--host", "0.0.0.0", "--data", str(tmp_path)]
     result = CliRunner().invoke(cli_app, command, env={"AUTODESCRIBE_TOKEN": ""})
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad setting, like every other command
     assert result.output.strip().startswith("error: refusing to listen on 0.0.0.0 without a token")
     assert len(result.output.strip().splitlines()) == 1

@@ -19,12 +19,8 @@ from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.settings import CaptionSettings
 from autodescribe.bulk.worker import CaptionWorker, parse_title_summary
 from autodescribe.errors import DescriberError
-from autodescribe.testing.samples import (
-    SampleTruth,
-    make_audio_only,
-    make_corrupt,
-    make_sample_video,
-)
+from autodescribe.testing.samples import make_audio_only, make_corrupt, make_sample_video
+from autodescribe.testing.truth import SampleTruth
 
 
 @pytest.fixture(scope="module")

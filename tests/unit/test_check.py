@@ -12,6 +12,7 @@ from autodescribe.backends.speech.base import pad_and_merge
 from autodescribe.errors import ConfigError
 from autodescribe.media.audio import write_wav
 from autodescribe.presets import PRESETS
+from autodescribe.qc.pace import syllables
 from autodescribe.qc.report import (
     CheckSettings,
     LoudnessCheck,
@@ -62,6 +63,7 @@ def test_cue_in_a_silence_passes() -> None:
     (check,) = judge([Cue(3.0, 5.0, "A woman sits on a bench.")])
     assert check.passed and check.dialogue_overlap_ms == 0.0
     assert check.words == 6 and check.words_per_second == pytest.approx(3.0)
+    assert check.syllables == 7 and check.syllables_per_second == pytest.approx(3.5)
     assert not check.warnings
 
 
@@ -89,17 +91,34 @@ def test_extension_time_is_not_counted_as_overlap() -> None:
     assert check.dialogue_overlap_ms == 0.0
 
 
-def test_rate_fails_above_the_limit_and_warns_above_the_warning() -> None:
+def test_pace_fails_above_the_limit_and_warns_above_the_warning() -> None:
     fast, brisk, calm = judge(
         [
-            Cue(3.0, 5.0, "One two three four five six seven eight."),  # 4.0 words/s
-            Cue(5.0, 7.0, "One two three four five six seven."),  # 3.5 words/s: at the limit
-            Cue(10.0, 12.0, "One two three four five."),  # 2.5 words/s
+            # 14 syllables in 2 s: 7.0/s, over the 6.0 limit
+            Cue(3.0, 5.0, "One two three four five six seven eight nine ten eleven."),
+            # 12 syllables in 2 s: 6.0/s, at the limit, over the 5.5 warning line
+            Cue(5.0, 7.0, "One two three four five six seven eight nine ten twelve."),
+            Cue(10.0, 12.0, "One two three four five."),  # 5 syllables in 2 s
         ]
     )
-    assert fast.words_per_second == pytest.approx(4.0) and not fast.passed
+    assert fast.syllables_per_second == pytest.approx(7.0) and not fast.passed
+    assert any("syllables/s is too fast" in line for line in fast.failures)
     assert brisk.passed and any("fast" in line for line in brisk.warnings)
     assert calm.passed and not calm.warnings
+
+
+def test_pace_is_fair_to_short_monosyllabic_cues() -> None:
+    # 10 words in 2.5 s is 4 words/s (over the old 3.5 words/s limit): an ordinary 4 syllables/s
+    (plain,) = judge([Cue(3.0, 5.5, "A man in a grey coat walks to the door.")])
+    assert plain.words_per_second == pytest.approx(4.0)
+    assert plain.passed and plain.syllables_per_second == pytest.approx(4.0)
+
+
+def test_syllables_are_counted_like_speech() -> None:
+    assert syllables("Close-up of Anna.") == 5
+    assert syllables("Text on screen: EXIT 12.") == 6
+    assert syllables("Two people sit at a table.") == 8
+    assert syllables("東京") == 2
 
 
 def test_words_are_counted_like_speech() -> None:

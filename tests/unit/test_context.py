@@ -7,6 +7,7 @@ import pytest
 from autodescribe.backends.describe import DescribeContext, DescribeRequest
 from autodescribe.backends.describe.base import build_conversation
 from autodescribe.types import Description, Gap, Scene, SpeechSpan
+from autodescribe.writing.clean import is_skip
 from autodescribe.writing.context import (
     SYNOPSIS_WORDS,
     CharacterSheet,
@@ -20,7 +21,6 @@ from autodescribe.writing.context import (
     prompt_tokens_estimate,
 )
 from autodescribe.writing.prompts import load_template
-from autodescribe.writing.rules import is_skip
 
 CAST = (
     "a tall woman in a red coat",

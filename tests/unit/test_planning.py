@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from autodescribe.analysis.gaps import find_gaps, plan_slots
 from autodescribe.analysis.scenes import build_scenes, group_shots, pick_spread
-from autodescribe.config import GapSettings
+from autodescribe.config import FitSettings, GapSettings
 from autodescribe.types import Gap, Scene, Shot, SpeechSpan, Still
-from autodescribe.voicing.fit import decide
+from autodescribe.voicing.fit import FitDecision, PaceBounds, decide, pace_bounds
 
 
 def test_short_shots_merge_into_scenes() -> None:
@@ -42,8 +42,24 @@ def test_slots_start_in_their_scene_and_never_overlap() -> None:
 
 
 def test_fit_speeds_up_then_asks_for_fewer_words() -> None:
-    assert decide(2.0, 3.0, 6, 1.15) == decide(3.0, 3.0, 6, 1.15)
-    faster = decide(3.3, 3.0, 8, 1.15)
+    free = PaceBounds(preferred=1.0, fastest=1.15)
+    assert decide(2.0, 3.0, 6, free) == decide(3.0, 3.0, 6, free)
+    faster = decide(3.3, 3.0, 8, free)
     assert faster.fits and 1.1 < faster.rate <= 1.115
-    too_long = decide(6.0, 3.0, 12, 1.15)
+    too_long = decide(6.0, 3.0, 12, free)
     assert not too_long.fits and too_long.words_wanted == 6
+
+
+def test_fit_slows_a_fast_voice_to_the_pace_check_accepts() -> None:
+    fit = FitSettings()
+    # 12 syllables in 2 s is 6/s: slowed to the 5/s target, a rate of 5/6
+    slow = pace_bounds(12, 2.0, fit)
+    assert slow.preferred == slow.fastest == 0.833
+    assert 12 / (2.0 / slow.preferred) <= fit.target_syllables_per_second
+    assert decide(2.0, 3.0, 6, slow) == FitDecision(fits=True, rate=0.833, words_wanted=6)
+    # 8 syllables in 2 s is 4/s: may be sped up, but only to 5/s (1.25x), capped at 1.15x
+    assert pace_bounds(8, 2.0, fit) == PaceBounds(preferred=1.0, fastest=1.15)
+    # 9 syllables in 2 s: speeding up stops at the target pace, 5 / 4.5 = 1.111x
+    assert pace_bounds(9, 2.0, fit).fastest == 1.111
+    # never slower than min_rate, even for a very fast voice
+    assert pace_bounds(30, 2.0, fit).preferred == fit.min_rate

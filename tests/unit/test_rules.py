@@ -7,13 +7,13 @@ from dataclasses import asdict
 
 import pytest
 
+from autodescribe.writing.clean import mask_on_screen_text
 from autodescribe.writing.rules import (
     RULE_IDS,
     RULES,
     Severity,
     check_text,
     make_finite,
-    mask_on_screen_text,
     repair,
     third_person,
 )

@@ -21,12 +21,11 @@ from autodescribe.errors import ConfigError
 from autodescribe.media.audio import read_audio
 from autodescribe.testing.samples import (
     CorruptKind,
-    SampleTruth,
     make_audio_only,
     make_corrupt,
     make_sample_video,
-    spread_plan,
 )
+from autodescribe.testing.truth import SampleTruth, spread_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 

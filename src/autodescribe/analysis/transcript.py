@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autodescribe.backends.speech.whisper import SAMPLE_RATE, WhisperTranscriber, pack_spans
+from autodescribe.backends.transcribe import Transcriber, stretches_read, transcribers
 from autodescribe.config import TranscribeSettings
 from autodescribe.media.audio import iter_audio
 from autodescribe.types import SpeechSpan, VideoInfo
@@ -34,7 +34,8 @@ def transcribe_speech(
     """The speech spans with their transcript; unchanged when there is nothing to transcribe."""
     if not settings.enabled or not info.has_audio or not spans:
         return list(spans)
-    transcriber = WhisperTranscriber(
+    transcriber = transcribers.create(
+        settings.transcriber,
         model=settings.model,
         device=settings.device,
         compute_type=settings.compute_type,
@@ -44,7 +45,7 @@ def transcribe_speech(
     speech_seconds = sum(span.end - span.start for span in spans)
     try:
         with progress("transcribe", speech_seconds) as bar:
-            audio = speech_audio(Path(info.path), spans, info.duration)
+            audio = speech_audio(Path(info.path), transcriber, spans, info.duration)
             result = transcriber.transcribe(audio, spans, on_progress=bar.update)
     finally:
         transcriber.close()
@@ -53,23 +54,26 @@ def transcribe_speech(
     return result
 
 
-def speech_audio(path: Path, spans: Sequence[SpeechSpan], duration: float) -> np.ndarray:
-    """The programme at 16 kHz, decoded in blocks, with only the stretches whisper reads kept.
+def speech_audio(
+    path: Path, transcriber: Transcriber, spans: Sequence[SpeechSpan], duration: float
+) -> np.ndarray:
+    """The programme at the transcriber's rate, decoded in blocks, keeping what it reads.
 
     Everything else stays zero pages that were never written (an anonymous
     mmap, in 4 KB pages: numpy asks for huge pages on big arrays, which would
     make every page resident), so resident memory follows the seconds of
-    speech, not the programme's length: a whole hour held would be 230 MB.
+    speech, not the programme's length: a whole hour at 16 kHz would be 230 MB.
     """
+    rate = transcriber.sample_rate
     bound = duration + _SPARE_SECONDS  # decoded audio may run past the container's duration
     ranges = [
-        (round(piece.start * SAMPLE_RATE), round(piece.end * SAMPLE_RATE))
-        for window in pack_spans(spans, bound)  # the same pieces, or wider at the very end
-        for piece in window.pieces
+        (round(start * rate), round(end * rate))
+        # The stretches it will read, or wider at the very end.
+        for start, end in stretches_read(transcriber, spans, bound)
     ]
-    audio = np.frombuffer(mmap.mmap(-1, 4 * round(bound * SAMPLE_RATE)), np.float32)
+    audio = np.frombuffer(mmap.mmap(-1, 4 * round(bound * rate)), np.float32)
     offset = 0
-    for block in iter_audio(path, SAMPLE_RATE):
+    for block in iter_audio(path, rate):
         data = block[:, 0]
         end = offset + data.size
         if end > audio.size:  # far longer than the container said: grow (touches every page)

@@ -33,6 +33,7 @@ from autodescribe.errors import (
     ModelNotAvailable,
 )
 from autodescribe.util.lazy import Lazy
+from autodescribe.writing.clean import clean_answer
 from autodescribe.writing.prompts import Template, load_template, timestamp
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,6 @@ class CaptionWorker:
                 convs[first : first + size], describer.max_new_tokens(words)
             )
         per_clip = (time.perf_counter() - started) / max(1, len(convs))
-        from autodescribe.backends.describe.base import clean_answer
-
         captions = [[""] * len(video.clips) for video in videos]
         for (v, i), answer in zip(jobs, answers, strict=True):
             captions[v][i] = clean_answer(answer)
@@ -293,8 +292,6 @@ def summary_conversation(
 
 def parse_title_summary(answer: str) -> tuple[str, str]:
     """(title, summary) from 'title line, then summary', tolerating labels and markdown."""
-    from autodescribe.backends.describe.base import clean_answer
-
     lines = [_unlabelled(line) for line in answer.splitlines() if line.strip()]
     lines = [line for line in lines if line]
     if not lines:

@@ -15,6 +15,7 @@ import typer
 from autodescribe.commands import _options as opt
 from autodescribe.commands._common import setup_logging
 from autodescribe.errors import AutodescribeError
+from autodescribe.qc.pace import MAX_SYLLABLES_PER_SECOND
 
 if TYPE_CHECKING:
     from autodescribe.qc.report import LoudnessCheck, QCReport
@@ -51,7 +52,9 @@ def check(
     max_overlap_ms: Annotated[
         float, typer.Option(help="narration allowed over dialogue, per cue")
     ] = 100.0,
-    max_rate: Annotated[float, typer.Option(help="fastest allowed narration, words/s")] = 3.5,
+    max_rate: Annotated[
+        float, typer.Option(metavar="SYLLABLES/S", help="fastest allowed narration")
+    ] = MAX_SYLLABLES_PER_SECOND,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each step")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:
@@ -103,8 +106,8 @@ def _run(
     defaults = CheckSettings()
     settings = CheckSettings(
         max_overlap_ms=max_overlap_ms,
-        max_words_per_second=max_rate,
-        warn_words_per_second=min(defaults.warn_words_per_second, max_rate),
+        max_syllables_per_second=max_rate,
+        warn_syllables_per_second=min(defaults.warn_syllables_per_second, max_rate),
     )
     report = check_script(
         video,
@@ -144,12 +147,12 @@ def render_table(report: QCReport, path: Path) -> str:
     """The report for a person at a terminal: one row per cue, then totals and the verdict."""
     from autodescribe.formats import format_timestamp
 
-    lines = [f"{'#':>3}  {'start':<12}  {'end':<12}  {'words/s':>7}  {'overlap ms':>10}  result"]
+    lines = [f"{'#':>3}  {'start':<12}  {'end':<12}  {'syll/s':>7}  {'overlap ms':>10}  result"]
     for cue in report.cues:
         rules = ",".join(sorted({r.rule for r in cue.rules}))
         verdict = "pass" if cue.passed else "FAIL"
         start, end = format_timestamp(cue.start), format_timestamp(cue.heard_end)
-        rate, overlap = cue.words_per_second, cue.dialogue_overlap_ms
+        rate, overlap = cue.syllables_per_second, cue.dialogue_overlap_ms
         lines.append(
             f"{cue.index:>3}  {start:<12}  {end:<12}  {rate:>7.2f}  {overlap:>10.0f}  {verdict}"
             + (f" ({rules})" if rules else "")
@@ -180,7 +183,7 @@ def _loudness_line(item: LoudnessCheck) -> str:
     def db(value: float | None, unit: str) -> str:
         return f"{value:.1f} {unit}" if value is not None else f"- {unit}"
 
-    verdict = "FAIL" if item.failures else "pass"
+    verdict = "FAIL" if item.failures else "warning" if item.warnings else "pass"
     return (
         f"{item.what}: {Path(item.path).name} track {item.stream + 1}: "
         f"{db(item.integrated_lufs, 'LUFS')} ({item.gating}-gated), "

@@ -97,6 +97,8 @@ def narrate(
         for deliverables in result.outputs.values():
             for path in deliverables.files():
                 typer.echo(str(path))
+        for deliverables in result.outputs.values():
+            typer.echo(deliverables.qc_line, err=True)
 
     guard(run, debug)
 

@@ -61,8 +61,10 @@ def render(
             force=force,
         )
         job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings)
-        for path in render_script(job, script, name).files():
+        deliverables = render_script(job, script, name)
+        for path in deliverables.files():
             typer.echo(str(path))
+        typer.echo(deliverables.qc_line, err=True)
 
     guard(run, debug)
 

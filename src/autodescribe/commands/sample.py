@@ -18,7 +18,8 @@ def sample(
 ) -> None:
     """Write a generated sample video (cuts, dialogue, on-screen text) to try narrate on."""
     # The one product module that uses the test media generator: the sample is its output.
-    from autodescribe.testing.samples import make_sample_video, spread_plan
+    from autodescribe.testing.samples import make_sample_video
+    from autodescribe.testing.truth import spread_plan
 
     plan = {} if duration == 12.0 else spread_plan(duration)
     guard(lambda: make_sample_video(path, **plan), debug=False)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from autodescribe.errors import MediaError
+from autodescribe.timeline import ClockName, Freeze, freezes_from_cues, parse_clock_note
 from autodescribe.types import Cue
 
 # suffix -> "module:function" returning list[Cue]; imported on first use.
@@ -36,6 +37,43 @@ def read_cues(path: Path) -> list[Cue]:
     module_name, _, attr = CUE_READERS[suffix].partition(":")
     reader: Callable[[Path], list[Cue]] = getattr(importlib.import_module(module_name), attr)
     return reader(path)
+
+
+def read_clock(path: Path, cues: list[Cue]) -> tuple[ClockName, list[Freeze]]:
+    """Which clock a script file's `cues` are on, and the freezes between the two clocks.
+
+    Our WebVTT says so in a NOTE. A file that cannot say (SRT, or a VTT without
+    the note) is matched against `NAME.script.json` beside it: times equal to its
+    described times mean the described clock. Anything else is programme time.
+    """
+    if path.suffix.lower() == ".vtt":
+        from autodescribe.formats.webvtt import read_vtt_notes
+
+        found = parse_clock_note(read_vtt_notes(path))
+        if found is not None:
+            return found
+    if path.suffix.lower() in (".vtt", ".srt"):
+        return _clock_from_sibling(path, cues)
+    return "programme", []
+
+
+def _clock_from_sibling(path: Path, cues: list[Cue]) -> tuple[ClockName, list[Freeze]]:
+    from autodescribe.formats.script_json import read_script
+
+    name = path.name.split(".")[0]
+    sibling = path.with_name(f"{name}.script.json")
+    if not sibling.is_file() or not cues:
+        return "programme", []
+    try:
+        script = read_script(sibling)
+    except MediaError:
+        return "programme", []
+    described = {round(c.described_start or -1.0, 3) for c in script.cues}
+    freezes = freezes_from_cues(script.cues)
+    matching = sum(round(c.start, 3) in described for c in cues)
+    if freezes and matching * 2 > len(cues):
+        return "described", freezes
+    return "programme", []
 
 
 def format_timestamp(seconds: float, separator: str = ".") -> str:

@@ -16,13 +16,17 @@ from autodescribe.util.cache import write_atomic
 from autodescribe.util.languages import LANGUAGES
 
 
-def write_ad_text(script: Script, path: Path) -> None:
+def write_ad_text(script: Script, path: Path, clock_video: str | None = None) -> None:
     """Write the text alternative of `script`, atomically."""
-    write_atomic(path, ad_text(script))
+    write_atomic(path, ad_text(script, clock_video))
 
 
-def ad_text(script: Script) -> str:
-    """The text alternative as one string: heading lines, summary, then timed descriptions."""
+def ad_text(script: Script, clock_video: str | None = None) -> str:
+    """The text alternative as one string: heading lines, summary, then timed descriptions.
+
+    `clock_video` names the file the times refer to (the described video, whose
+    pauses for extended description move later descriptions on).
+    """
     title = script.title or Path(script.video).stem or "Untitled video"
     parts = [title, ""]
     if script.summary:
@@ -30,7 +34,10 @@ def ad_text(script: Script) -> str:
     language = LANGUAGES.get(script.language.split("-")[0].lower(), (script.language,))[0]
     count = len(script.cues)
     noun = "description" if count == 1 else "descriptions"
-    parts += [f"Audio description script ({language}), {count} {noun}, in order of time.", ""]
+    parts += [f"Audio description script ({language}), {count} {noun}, in order of time."]
+    if clock_video:
+        parts.append(f"Times are those of {clock_video}.")
+    parts.append("")
     for cue in sorted(script.cues, key=lambda c: c.start):
         parts += [f"[{_time_label(cue.start)}] {' '.join(text_lines(cue.text))}", ""]
     return "\n".join(parts).rstrip("\n") + "\n"

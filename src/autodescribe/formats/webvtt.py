@@ -32,9 +32,15 @@ _TAG = re.compile(r"<[^>\n]*>")
 _SKIPPED_BLOCKS = re.compile(r"^(?:NOTE|STYLE|REGION)(?:[ \t].*)?$")
 
 
-def write_vtt(cues: Sequence[Cue], path: Path) -> None:
-    """Write cues as WebVTT, numbered from 1, timestamps to the millisecond."""
+def write_vtt(cues: Sequence[Cue], path: Path, note: Sequence[str] = ()) -> None:
+    """Write cues as WebVTT, numbered from 1, timestamps to the millisecond.
+
+    `note` lines go into a NOTE block first (players ignore it): which clock the
+    times are on, so a reader can tell a described-video file from a programme one.
+    """
     parts = ["WEBVTT", ""]
+    if note:
+        parts += ["NOTE", *(line.replace("-->", "->") for line in note), ""]
     for number, cue in enumerate(cues, start=1):
         parts.append(str(number))
         parts.append(f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}")
@@ -63,6 +69,15 @@ def read_vtt(path: Path) -> list[Cue]:
         payload = "\n".join(block[timing_at + 1 :])
         cues.append(Cue(start=start, end=end, text=html.unescape(_TAG.sub("", payload))))
     return cues
+
+
+def read_vtt_notes(path: Path) -> list[str]:
+    """The lines of every NOTE block (a NOTE block's own first line included, minus `NOTE`)."""
+    lines: list[str] = []
+    for _, block in text_blocks(read_text(path).split("\n")):
+        if block[0].startswith("NOTE") and block[0][4:5] in ("", " ", "\t"):
+            lines += [block[0][4:].strip(), *block[1:]]
+    return [line for line in lines if line]
 
 
 def _escape(line: str) -> str:

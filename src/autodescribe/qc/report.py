@@ -38,6 +38,12 @@ from autodescribe.qc.loudness import (
     loudness_checks,
     visual_impaired_flags,
 )
+from autodescribe.qc.pace import (
+    MAX_SYLLABLES_PER_SECOND,
+    WARN_SYLLABLES_PER_SECOND,
+    syllables,
+    syllables_per_second,
+)
 from autodescribe.types import Cue, SpeechSpan, VideoInfo, to_jsonable
 from autodescribe.util.cache import write_atomic
 from autodescribe.writing.rules import Severity, check_text
@@ -63,8 +69,8 @@ class CheckSettings:
     """Thresholds; a figure beyond a `max_*` fails the check, beyond a `warn_*` only warns."""
 
     max_overlap_ms: float = 100.0  # total narration over (unpadded) dialogue, per cue
-    max_words_per_second: float = 3.5  # 210 wpm
-    warn_words_per_second: float = 3.0  # 180 wpm
+    max_syllables_per_second: float = MAX_SYLLABLES_PER_SECOND  # see qc.pace
+    warn_syllables_per_second: float = WARN_SYLLABLES_PER_SECOND
     gap_padding: float = SpeechSettings().padding  # usable gaps are found as the planner does
     min_gap: float = GapSettings().min_gap
     time_tolerance: float = 0.001  # scripts store whole milliseconds
@@ -86,7 +92,9 @@ class CueCheck:
     heard_end: float  # when the narration stops: start + audio length where there is audio
     text: str
     words: int
-    words_per_second: float
+    words_per_second: float  # for reference; the pace is judged in syllables/s
+    syllables: int
+    syllables_per_second: float
     dialogue_overlap_ms: float
     passed: bool
     rules: list[RuleFinding] = field(default_factory=list)
@@ -106,6 +114,7 @@ class Figures:
     narration_in_gaps_seconds: float
     dialogue_overlap_ms: float
     max_words_per_second: float
+    max_syllables_per_second: float
 
 
 @dataclass
@@ -239,6 +248,8 @@ def _check_cue(
     words = count_words(cue.text)
     seconds = end - cue.start
     rate = round(words / seconds, 2) if seconds > 0 else 0.0
+    sounds = syllables(cue.text)
+    pace = syllables_per_second(cue.text, seconds)
     where = f"cue {index} at {format_timestamp(cue.start)}"
     failures = _timing_problems(where, cue, end, duration, settings)
     warnings: list[str] = []
@@ -247,13 +258,13 @@ def _check_cue(
             f"{where}: overlaps dialogue by {overlap_ms:.0f} ms "
             f"(limit {settings.max_overlap_ms:.0f} ms); move it into a silence or shorten it"
         )
-    if rate > settings.max_words_per_second:
+    if pace > settings.max_syllables_per_second:
         failures.append(
-            f"{where}: {rate:.2f} words/s is too fast (limit {settings.max_words_per_second}); "
-            "shorten the text"
+            f"{where}: {pace:.2f} syllables/s is too fast "
+            f"(limit {settings.max_syllables_per_second}); shorten the text or give it more time"
         )
-    elif rate > settings.warn_words_per_second:
-        warnings.append(f"{where}: {rate:.2f} words/s is fast; consider a shorter text")
+    elif pace > settings.warn_syllables_per_second:
+        warnings.append(f"{where}: {pace:.2f} syllables/s is fast; consider a shorter text")
     if audio_seconds is None and cue.audio:
         warnings.append(f"{where}: audio {cue.audio} not readable; timed from the script")
     findings = [RuleFinding(v.rule, v.severity.value, v.message) for v in check_text(cue.text)]
@@ -268,6 +279,8 @@ def _check_cue(
         text=cue.text,
         words=words,
         words_per_second=rate,
+        syllables=sounds,
+        syllables_per_second=pace,
         dialogue_overlap_ms=overlap_ms,
         passed=not failures,
         rules=findings,
@@ -282,7 +295,8 @@ def _timing_problems(
 ) -> list[str]:
     failures: list[str] = []
     tolerance = settings.time_tolerance
-    if cue.end <= cue.start:
+    # heard wholly over a frozen picture, an extended cue takes no programme time
+    if cue.end < cue.start or (cue.end == cue.start and cue.extension <= 0):
         failures.append(f"{where}: ends at {cue.end:.3f} s, not after its start; fix its times")
     if cue.start < -tolerance:
         failures.append(f"{where}: starts before the video (at {cue.start:.3f} s)")
@@ -332,6 +346,7 @@ def figures(
         narration_in_gaps_seconds=round(sum(overlap_seconds(a, b, gap_spans) for a, b in spans), 3),
         dialogue_overlap_ms=round(sum(c.dialogue_overlap_ms for c in checks), 1),
         max_words_per_second=max((c.words_per_second for c in checks), default=0.0),
+        max_syllables_per_second=max((c.syllables_per_second for c in checks), default=0.0),
     )
 
 
@@ -393,6 +408,15 @@ def script_name(script: Path) -> str:
 def qc_path(script: Path, out_dir: Path | None = None) -> Path:
     """Where the report goes: `NAME.qc.json` in `out_dir`, else beside the script."""
     return (out_dir or script.parent) / f"{script_name(script)}.qc.json"
+
+
+def verdict_line(report: QCReport, path: Path) -> str:
+    """One line for the end of a run: pass, or the first failure, and where the report is."""
+    warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
+    if report.passed:
+        return f"QC: pass{warned} ({path})"
+    more = f" and {len(report.failures) - 1} more" if len(report.failures) > 1 else ""
+    return f"QC: FAIL: {report.failures[0]}{more} (report: {path})"
 
 
 def write_qc(report: QCReport, path: Path) -> None:

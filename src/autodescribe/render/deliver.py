@@ -21,13 +21,20 @@ from autodescribe.formats.srt import write_srt
 from autodescribe.formats.webvtt import write_vtt
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.qc.loudness import mix_as_rendered
-from autodescribe.qc.report import check_script, write_qc
+from autodescribe.qc.report import check_script, verdict_line, write_qc
 from autodescribe.render.hls import write_hls
 from autodescribe.render.mix import (
     RenderReport,
     build_narration,
     render_described,
     timeline,
+)
+from autodescribe.timeline import (
+    clock_note,
+    described_cues,
+    freezes_from_cues,
+    on_described_clock,
+    plan_freezes,
 )
 from autodescribe.types import Script, SpeechSpan, VideoInfo, from_jsonable, to_jsonable
 from autodescribe.util.cache import WorkDir, move_atomic, stable_hash, write_atomic
@@ -48,6 +55,7 @@ class Deliverables:
     report: RenderReport
     passed_qc: bool = True
     hls: Path | None = None  # master playlist, when asked for
+    qc_line: str = ""  # the QC verdict in one line, for the end of the run
 
     def files(self) -> list[Path]:
         files = [self.video, self.stem, self.script, self.vtt, self.srt, self.dapt, self.text]
@@ -101,11 +109,27 @@ def _render(
 
 
 def _write_scripts(script: Script, paths: dict[str, Path], out_dir: Path) -> None:
+    """Every script format; those paired with the described video on its clock.
+
+    The canonical JSON keeps both clocks per cue. DAPT stays on programme time:
+    its script events are timed against the programme it describes, and the
+    model has no way to say the programme pauses.
+    """
     write_script(script, paths["script"])
-    write_vtt(script.cues, paths["vtt"])
-    write_srt(script.cues, paths["srt"])
+    heard = on_described_clock(script.cues)
+    note = clock_note("described", paths["video"].name, freezes_from_cues(script.cues))
+    write_vtt(heard, paths["vtt"], note=note)
+    write_srt(heard, paths["srt"])
     write_dapt(script, paths["dapt"], audio_base=out_dir)
-    write_ad_text(script, paths["text"])
+    write_ad_text(replace(script, cues=heard), paths["text"], clock_video=paths["video"].name)
+
+
+def with_described_times(script: Script, info: VideoInfo) -> Script:
+    """`script` with each cue's time in the described video and the described duration."""
+    frame = 1.0 / info.fps if info.fps > 0 else 0.04
+    cues = described_cues(script.cues, frame)
+    extended = sum(f.seconds for f in plan_freezes(script.cues, frame))
+    return replace(script, cues=cues, described_duration=round(info.duration + extended, 6))
 
 
 def deliver(
@@ -122,7 +146,7 @@ def deliver(
     out_dir.mkdir(parents=True, exist_ok=True)
     key = stable_hash(
         "render",
-        to_jsonable(script.cues, list),
+        to_jsonable([replace(c, described_start=None, described_end=None) for c in script.cues]),
         settings.render,
         info.path,
         info.size_bytes,
@@ -132,9 +156,11 @@ def deliver(
     if stamp.exists() and paths["video"].exists() and paths["stem"].exists():
         log.info("render: reusing %s", paths["video"].name)
         report = from_jsonable(RenderReport, json.loads(stamp.read_text()))
+        script = with_described_times(script, info)
         _write_scripts(script, paths, out_dir)
     else:
         report = _render(info, script, paths, settings, dialogue)
+        script = with_described_times(script, info)
         _write_scripts(script, paths, out_dir)
         # the picture and its stem take their real names last: a file under its final name is done
         move_atomic(_partial(paths["stem"]), paths["stem"])
@@ -170,5 +196,11 @@ def deliver(
     )
     write_qc(qc, paths["qc"])
     for failure in qc.failures:
-        log.warning("QC: %s", failure)
-    return Deliverables(report=report, passed_qc=qc.passed, hls=hls, **paths)
+        log.info("QC: %s", failure)
+    return Deliverables(
+        report=report,
+        passed_qc=qc.passed,
+        hls=hls,
+        qc_line=verdict_line(qc, paths["qc"]),
+        **paths,
+    )

@@ -1,70 +1,17 @@
-"""Extended description: where the picture freezes, and the programme timeline around it.
+"""Extended description in the render: programme audio paused and picture held at each freeze.
 
-A cue with `extension > 0` stops the programme at its start for that many
-seconds: the picture holds its frame and the programme audio pauses, the
-narration plays, then the programme resumes. Script times stay in programme
-time; everything rendered (stem, mix, video) is in output time, which is
-programme time plus the freezes before it. Freezes fall on frame boundaries
-and last whole frames, so picture and sound stay in step to the sample.
+Where the freezes fall, and how programme time maps to the described video's
+time, is `autodescribe.timeline`; this module makes the audio and the ffmpeg
+filters that carry it out.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 
 import numpy as np
 
-from autodescribe.types import Cue
-
-
-@dataclass(frozen=True)
-class Freeze:
-    at: float  # programme time where the picture stops
-    seconds: float  # how long it stays stopped
-
-
-def plan_freezes(cues: Sequence[Cue], frame: float) -> list[Freeze]:
-    """One freeze per extended cue, snapped to whole frames; freezes at one point add up."""
-    merged: dict[int, int] = {}
-    for cue in cues:
-        if cue.extension > 0:
-            at = math.ceil(cue.start / frame - 1e-6)
-            merged[at] = merged.get(at, 0) + math.ceil(cue.extension / frame - 1e-6)
-    return [
-        Freeze(at=round(at * frame, 6), seconds=round(frames * frame, 6))
-        for at, frames in sorted(merged.items())
-    ]
-
-
-def frozen_seconds(freezes: Sequence[Freeze]) -> float:
-    return round(sum(f.seconds for f in freezes), 6)
-
-
-def to_output_time(t: float, freezes: Sequence[Freeze]) -> float:
-    """Where programme time `t` lands in the output: after every freeze that starts before it."""
-    return t + sum(f.seconds for f in freezes if f.at < t - 1e-9)
-
-
-def output_cues(cues: Sequence[Cue], freezes: Sequence[Freeze]) -> list[Cue]:
-    """The cues on the output timeline (a cue starting at a freeze starts with it)."""
-    shifted = []
-    for cue in cues:
-        offset = to_output_time(cue.start, freezes) - cue.start
-        shifted.append(replace(cue, start=cue.start + offset, end=cue.end + offset))
-    return shifted
-
-
-def output_freeze_spans(freezes: Sequence[Freeze]) -> list[tuple[float, float]]:
-    """The freezes as (start, end) in output time: where the programme is still and silent."""
-    spans = []
-    before = 0.0
-    for freeze in freezes:
-        start = freeze.at + before
-        spans.append((start, start + freeze.seconds))
-        before += freeze.seconds
-    return spans
+from autodescribe.timeline import Freeze
 
 
 def insert_silence(

@@ -10,15 +10,17 @@ spoken at the fastest rate with a warning (and `check` will flag it).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.config import NarrateJob
-from autodescribe.formats import read_cues
+from autodescribe.formats import read_clock, read_cues
 from autodescribe.formats.script_json import read_script
 from autodescribe.media.probe import probe
 from autodescribe.pipeline import frame_seconds, recorded_settings, speech_stage
 from autodescribe.render.deliver import Deliverables, deliver
+from autodescribe.timeline import to_programme_clock
 from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
@@ -61,7 +63,13 @@ def load_script(path: Path, language: str, duration: float) -> Script:
         from autodescribe.formats.dapt import read_dapt_script
 
         return read_dapt_script(path)
-    return Script(video="", language=language, duration=duration, cues=read_cues(path))
+    cues = read_cues(path)
+    clock, freezes = read_clock(path, cues)
+    if clock == "described":
+        # a file paired with the described video: its times include the earlier freezes
+        log.info("%s is on the described video's clock; mapped back to the programme", path.name)
+        cues = [replace(c, extension=0.0) for c in to_programme_clock(cues, freezes)]
+    return Script(video="", language=language, duration=duration, cues=cues)
 
 
 def plan_items(

@@ -25,16 +25,7 @@ from autodescribe.media.audio import iter_audio, read_audio
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.media.webm import set_doc_type
 from autodescribe.presets import preset as loudness_preset
-from autodescribe.render.extend import (
-    Freeze,
-    frozen_seconds,
-    insert_silence,
-    mute_gain,
-    output_cues,
-    output_freeze_spans,
-    plan_freezes,
-    to_output_time,
-)
+from autodescribe.render.extend import insert_silence, mute_gain
 from autodescribe.render.loudness import (
     Loudness,
     measure_loudness,
@@ -44,6 +35,14 @@ from autodescribe.render.loudness import (
 )
 from autodescribe.render.mux import inspect_output, mux_args
 from autodescribe.render.splice import Spliced, splice_folder, splice_freezes
+from autodescribe.timeline import (
+    Freeze,
+    frozen_seconds,
+    output_cues,
+    output_freeze_spans,
+    plan_freezes,
+    to_output_time,
+)
 from autodescribe.types import Cue, SpeechSpan, VideoInfo
 from autodescribe.util.cache import move_atomic
 

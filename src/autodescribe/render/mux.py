@@ -15,8 +15,9 @@ import av
 
 from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
-from autodescribe.render.extend import Freeze, audio_filter, video_filter
+from autodescribe.render.extend import audio_filter, video_filter
 from autodescribe.render.splice import Spliced
+from autodescribe.timeline import Freeze
 from autodescribe.types import VideoInfo
 from autodescribe.util.languages import LANGUAGES, TERMINOLOGY_CODES, language_name, language_tag
 

@@ -25,7 +25,7 @@ import av
 from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
 from autodescribe.media.ffmpeg import run_ffmpeg
-from autodescribe.render.extend import Freeze
+from autodescribe.timeline import Freeze
 
 log = logging.getLogger(__name__)
 

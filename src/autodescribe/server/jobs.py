@@ -7,6 +7,7 @@ files live in its own folder (upload/ and out/), named by its server-made UUID.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import shutil
@@ -136,7 +137,8 @@ class JobStore:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def list(self, limit: int = 200) -> list[Job]:
+    # Inside this class `list` is the method below, so the built-in is spelt `builtins.list`.
+    def list(self, limit: int = 200) -> builtins.list[Job]:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)
@@ -185,7 +187,7 @@ class JobStore:
             )
         return cursor.rowcount > 0
 
-    def recover(self) -> list[str]:
+    def recover(self) -> builtins.list[str]:
         """Put back in the queue the running jobs whose worker process has died."""
         with self._connect() as db:
             rows = db.execute("SELECT id, worker_pid FROM jobs WHERE status = 'running'").fetchall()

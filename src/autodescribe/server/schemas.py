@@ -1,7 +1,8 @@
 """What the API accepts and returns: pydantic models at the HTTP edge.
 
-`JobOptions` is what a user may choose per job; `to_settings` turns it into the
-pipeline's `NarrateSettings`, so the worker and the CLI run the same code.
+`JobOptions` is what a user may choose per job; its defaults are the pipeline's,
+and `to_settings` turns it into the pipeline's `NarrateSettings`, so the worker
+and the CLI run the same code. `Choices` lists what each option may be.
 """
 
 from __future__ import annotations
@@ -21,19 +22,25 @@ from autodescribe.config import (
 from autodescribe.presets import ExtendedMode, PresetName
 from autodescribe.server.jobs import Job
 
+_PIPELINE = NarrateSettings()  # the defaults a job starts from
+
 
 class JobOptions(BaseModel):
     """Per-job choices; every other setting keeps the pipeline's default."""
 
     model_config = ConfigDict(extra="forbid")
 
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=8)
-    describer: str = "basic"
+    languages: list[str] = Field(
+        default_factory=lambda: list(_PIPELINE.languages), min_length=1, max_length=8
+    )
+    describer: str = _PIPELINE.describe.describer
     model: str | None = Field(None, max_length=300)
-    voice: str = "piper"
-    extended: ExtendedMode = "auto"
-    loudness: PresetName = "ebu"
-    transcribe: bool = Field(True, description="transcribe the dialogue for the describer")
+    voice: str = _PIPELINE.voice.voice
+    extended: ExtendedMode = _PIPELINE.fit.extended
+    loudness: PresetName = _PIPELINE.render.loudness
+    transcribe: bool = Field(
+        _PIPELINE.transcribe.enabled, description="transcribe the dialogue for the describer"
+    )
 
     @field_validator("languages")
     @classmethod
@@ -111,6 +118,22 @@ class FileView(BaseModel):
     media_type: str
     size: int
     url: str
+
+
+class Choice(BaseModel):
+    name: str = Field(description="the value to send")
+    label: str = Field(description="what a person choosing it reads")
+
+
+class Choices(BaseModel):
+    """What each job option may be, and what it is when not sent."""
+
+    describers: list[str] = Field(description="values of `describer`")
+    voices: list[str] = Field(description="values of `voice`")
+    loudness_presets: list[Choice] = Field(description="values of `loudness`")
+    extended_modes: list[Choice] = Field(description="values of `extended`")
+    languages: list[Choice] = Field(description="codes for `languages`")
+    defaults: JobOptions = Field(description="the options a job gets when it sends none")
 
 
 class SessionRequest(BaseModel):

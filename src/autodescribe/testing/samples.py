@@ -3,19 +3,19 @@
 Pictures are drawn straight into YUV planes with numpy and encoded with PyAV
 (no colour conversion per frame), so a minute of 720p takes seconds. Speech is
 the bundled piper voice with its random noise off: the same settings always
-give the same file and the same truth.
+give the same file and the same truth. What a file is planned to hold and the
+truth it reports are in `autodescribe.testing.truth`.
 """
 
 from __future__ import annotations
 
 import colorsys
 import functools
-import itertools
 import logging
+import math
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -24,23 +24,19 @@ import av
 import numpy as np
 
 from autodescribe.errors import BackendUnavailable, ConfigError, MediaError
-from autodescribe.types import Shot, SpeechSpan, from_jsonable, to_jsonable
+from autodescribe.testing.truth import (
+    DEFAULT_SPEECH,
+    DEFAULT_TEXTS,
+    CutFrames,
+    SampleText,
+    SampleTruth,
+    TextFrames,
+    frame_plan,
+)
+from autodescribe.types import SpeechSpan
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SPEECH: tuple[tuple[float, str], ...] = (
-    (1.0, "Where did you put the keys?"),
-    (8.6, "They are on the table."),
-)
-DEFAULT_TEXTS: tuple[tuple[float, float, str], ...] = ((4.0, 8.0, "EXIT 12"),)
-_LINES = (
-    *(line for _, line in DEFAULT_SPEECH),
-    "We should leave before it gets dark.",
-    "Did you hear that noise outside?",
-    "I think the car is still in the garage.",
-    "Turn left at the next corner.",
-)
-_CAPTIONS = ("EXIT 12", "PLATFORM 4", "OPEN 24 HOURS", "NO PARKING")
 AUDIO_RATE = 48_000
 # Dialogue sits well above the bed, as in a real mix, with headroom for a narrator.
 SPEECH_PEAK_DBFS = -20.0
@@ -62,54 +58,6 @@ _Planes = tuple[np.ndarray, ...]
 _Box = tuple[int, int, int, int]
 _Mask = np.ndarray | None
 _Size = tuple[int, int]
-_Cuts = tuple[int, ...]
-_Texts = tuple[tuple[int, int, str], ...]
-
-
-@dataclass(frozen=True)
-class SampleText:
-    """A caption burnt into the picture from `start` (inclusive) to `end` (exclusive)."""
-
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class SampleTruth:
-    """What a generated file contains, measured from what was written.
-
-    Cut and caption times are frame times (`frame / fps`); speech spans come
-    from the synthesized samples, not from the requested start times.
-    """
-
-    path: str
-    duration: float
-    fps: float
-    size: tuple[int, int]
-    cut_frames: tuple[int, ...] = ()
-    cut_times: tuple[float, ...] = ()
-    speech_spans: tuple[SpeechSpan, ...] = ()
-    texts: tuple[SampleText, ...] = ()
-    has_video: bool = True
-    has_audio: bool = True
-
-    @property
-    def frame_count(self) -> int:
-        return round(self.duration * self.fps)
-
-    @property
-    def shots(self) -> tuple[Shot, ...]:
-        """The shots between the cuts, as a shot detector should report them."""
-        edges = (0.0, *self.cut_times, self.duration) if self.has_video else ()
-        return tuple(Shot(a, b) for a, b in itertools.pairwise(edges))
-
-    def to_jsonable(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
-    @classmethod
-    def from_jsonable(cls, data: dict[str, Any]) -> SampleTruth:
-        return from_jsonable(cls, data)
 
 
 def make_sample_video(
@@ -133,7 +81,7 @@ def make_sample_video(
     the lines.
     """
     target = Path(path)
-    rate, frames, cut_frames, text_frames = _frame_plan(duration, fps, cuts, texts)
+    rate, frames, cut_frames, text_frames = frame_plan(duration, fps, cuts, texts)
     painter = _Painter(size, cut_frames, text_frames, rate, codec)
     track = _AudioTrack(speech, round(frames / rate * AUDIO_RATE), bed) if audio else None
     _encode(target, frames, rate, painter, track)
@@ -150,24 +98,6 @@ def make_sample_video(
     )
     logger.debug("wrote %s: %d frames, %d cuts", target, frames, len(cut_frames))
     return truth
-
-
-def spread_plan(duration: float) -> dict[str, Any]:
-    """`make_sample_video` arguments that fit a clip of any length.
-
-    Cuts about every 5 s (jittered, so nothing can lock onto a period), a line
-    of dialogue about every 10 s and a caption about every 20 s; clips under
-    6 s get none of them.
-    """
-    cuts = [5.0 * k + 0.6 * ((k * 7) % 3 - 1) for k in range(1, int(duration // 5) + 1)]
-    lines = [(10.0 * k + 1.5, _LINES[k % len(_LINES)]) for k in range(int(duration // 10) + 1)]
-    texts = [(20.0 * k + 2.0, 20.0 * k + 6.0, _CAPTIONS[k % len(_CAPTIONS)]) for k in range(99)]
-    return {
-        "duration": duration,
-        "cuts": tuple(t for t in cuts if t < duration - 0.5),
-        "speech": tuple((t, line) for t, line in lines if t + 4.5 < duration),
-        "texts": tuple(text for text in texts if text[1] <= duration),
-    }
 
 
 def make_audio_only(
@@ -211,33 +141,6 @@ def make_corrupt(
     return target
 
 
-def _frame_plan(
-    duration: float, fps: float, cuts: Sequence[float], texts: Sequence[tuple[float, float, str]]
-) -> tuple[Fraction, int, _Cuts, _Texts]:
-    """Rate, frame count, cut frames (first frame of each new shot) and caption frame ranges."""
-    rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(0)
-    if rate.denominator not in (1, 1001) and abs(fps * 1.001 - round(fps * 1.001)) < 0.001:
-        rate = Fraction(round(fps * 1.001) * 1000, 1001)  # 29.97 means NTSC's 30000/1001
-    frames = round(duration * rate)
-    if frames < 1:
-        raise ConfigError(f"{duration} s at {fps} fps has no frames", "use a longer clip, fps > 0")
-    cut_frames = tuple(round(t * rate) for t in cuts)
-    inside = all(0 < frame < frames for frame in cut_frames)
-    if not inside or any(b <= a for a, b in itertools.pairwise(cut_frames)):
-        raise ConfigError(
-            f"cuts {tuple(cuts)} are not increasing frames inside the clip",
-            "list cuts in order, at least a frame apart, after 0 and before the end",
-        )
-    text_frames = tuple((round(a * rate), round(b * rate), text) for a, b, text in texts)
-    for first, stop, text in text_frames:
-        if not text.strip() or not 0 <= first < stop <= frames:
-            raise ConfigError(
-                f"caption {text!r} is empty or does not fit the clip",
-                "give non-empty text with 0 <= start < end <= duration",
-            )
-    return rate, frames, cut_frames, text_frames
-
-
 def _hsv_yuv(hue: float, saturation: float, value: float) -> np.ndarray:
     """BT.601 limited-range YUV of an HSV colour (what decoders assume when untagged)."""
     r, g, b = colorsys.hsv_to_rgb(hue % 1.0, saturation, value)
@@ -265,7 +168,7 @@ def _caption(text: str, width: int, height: int, sub: int) -> tuple[int, int, np
     size = max(10, height // 7)
     while True:
         font = ImageFont.load_default(size=size)
-        left, top, right, bottom = font.getbbox(text)
+        left, top, right, bottom = _whole_pixels(font.getbbox(text))
         pad = max(4, size // 3)
         box_w, box_h = right - left + 2 * pad, bottom - top + 2 * pad
         if box_w <= width * 0.9 or size <= 8:
@@ -279,11 +182,22 @@ def _caption(text: str, width: int, height: int, sub: int) -> tuple[int, int, np
     return (width - box_w) // 2 // sub * sub, top_y // sub * sub, patch
 
 
+def _whole_pixels(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """A text bounding box (left, top, right, bottom) widened to whole pixels."""
+    left, top, right, bottom = box
+    return math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom)
+
+
 class _Painter:
     """Draws frame n of the programme directly into the encoder's YUV planes."""
 
     def __init__(
-        self, size: _Size, cut_frames: _Cuts, text_frames: _Texts, rate: Fraction, codec: str
+        self,
+        size: _Size,
+        cut_frames: CutFrames,
+        text_frames: TextFrames,
+        rate: Fraction,
+        codec: str,
     ) -> None:
         self.width, self.height, self.rate = int(size[0]), int(size[1]), rate
         self.encoder, self.options, self.sub = _video_format(codec, self.width, self.height)

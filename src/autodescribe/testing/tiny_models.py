@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ def _tokenizer(
     bos: str | None = None,
     vocab_size: int | None = None,
     pad: str = "<|endoftext|>",
-    **named: str,
+    named: Mapping[str, str] | None = None,
 ) -> Any:
     """A 400-token byte-level BPE trained offline on the prompt's own words.
 
@@ -163,7 +163,7 @@ def _tokenizer(
         eos_token=eos,
         pad_token=pad,
         bos_token=bos,
-        extra_special_tokens=named or None,
+        extra_special_tokens=dict(named) if named else None,
     )
 
 
@@ -350,7 +350,7 @@ def build_qwen3_vl(folder: Path, size: str = "tiny") -> Path:
 # -- LLaVA-OneVision and Gemma 3 -----------------------------------------------------
 
 # A SigLIP tower cutting 32-px tiles into 16 patches: the encoder both families use.
-_TINY_SIGLIP = {**_TINY_IDEFICS_VISION, "model_type": "siglip_vision_model"}
+_TINY_SIGLIP: dict[str, Any] = {**_TINY_IDEFICS_VISION, "model_type": "siglip_vision_model"}
 
 
 def _llava_onevision_parts(size: str) -> tuple[Any, Any, Any, dict[str, Any]]:
@@ -392,7 +392,7 @@ def _gemma3_parts(size: str) -> tuple[Any, Any, Any, dict[str, Any]]:
         "eoi_token": "<end_of_image>",
         "image_token": "<image_soft_token>",
     }
-    tokenizer = _tokenizer(GEMMA_TOKENS, eos="<end_of_turn>", bos="<bos>", pad="<pad>", **named)
+    tokenizer = _tokenizer(GEMMA_TOKENS, eos="<end_of_turn>", bos="<bos>", pad="<pad>", named=named)
     text = _text_config(tokenizer, size, head_dim=8, query_pre_attn_scalar=8, sliding_window=16)
     text |= {"bos_token_id": tokenizer.bos_token_id}
     text["layer_types"] = ["sliding_attention", "full_attention"]

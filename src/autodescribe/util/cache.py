@@ -94,7 +94,7 @@ class WorkDir:
         self.root = root
         self.force = force
         self.computed: list[str] = []
-        self._forced: set[str] = set()
+        self._forced: set[Path] = set()  # folders already emptied by this --force run
         root.mkdir(parents=True, exist_ok=True)
 
     def folder(self, stage: str, key: str) -> Path:

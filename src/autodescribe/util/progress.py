@@ -39,7 +39,7 @@ def _notify(label: str, done: float, total: float | None) -> None:
         callback(label, done, total)
 
 
-class _ListenedBar(tqdm):  # type: ignore[type-arg]
+class _ListenedBar(tqdm):
     """A tqdm bar that also tells the listeners where it is, throttled."""
 
     def __init__(self, *args: Any, label: str = "", **kwargs: Any) -> None:

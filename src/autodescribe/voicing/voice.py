@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,11 @@ from autodescribe.backends.describe import Describer
 from autodescribe.backends.voice.base import Voice
 from autodescribe.config import FitSettings, VoiceSettings
 from autodescribe.media.audio import read_audio, write_wav
+from autodescribe.qc.pace import syllables
 from autodescribe.types import Cue, Description, Gap, from_jsonable
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.progress import progress
-from autodescribe.voicing.fit import decide
+from autodescribe.voicing.fit import decide, pace_bounds
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,17 @@ def speak_descriptions(
                 key,
                 name,
                 Cue | None,
-                lambda d=description, s=slot, n=name: _make_cue(
-                    d, s, n, voice, describer, work, key, settings, (spoken or {}).get(d.text)
+                partial(
+                    _make_cue,
+                    description,
+                    slot,
+                    name,
+                    voice,
+                    describer,
+                    work,
+                    key,
+                    settings,
+                    (spoken or {}).get(description.text),
                 ),
             )
             if cue is not None:
@@ -111,7 +122,8 @@ def _make_cue(
         # frozen for whatever the narration needs past the slot's end, counted from that start
         needed = max(spoken.extension, start + seconds - max(slot.end, start))
         extension = round(math.ceil(needed / frame - 1e-6) * frame, 6)
-    end = start + seconds if extension else min(slot.end, start + seconds)
+    # programme time: the freeze takes none, so the narration ends `extension` earlier than heard
+    end = start + max(0.0, seconds - extension) if extension else min(slot.end, start + seconds)
     return Cue(
         start=start,
         end=round(end, 3),
@@ -131,7 +143,7 @@ def _fit_speech(
     fit: FitSettings,
     earlier: str | None = None,
 ) -> _Spoken | None:
-    """Speed up, shorten once, then freeze the picture or drop, as the fit settings say."""
+    """Bring to a followable pace, speed up, shorten once, then freeze or drop, as `fit` says."""
     text = description.text
     for attempt in range(2):
         reused = attempt == 0 and earlier is not None and Path(earlier).is_file()
@@ -140,12 +152,10 @@ def _fit_speech(
         else:
             audio = _synthesize(voice(), text, window=slot.duration)
         seconds = len(audio) / voice().sample_rate
+        bounds = pace_bounds(syllables(text), seconds, fit)
         if fit.extended == "on" or (fit.extended == "auto" and slot.duration <= 0):
-            return _Spoken(text, audio, 1.0, max(0.0, seconds - slot.duration), reused)
-        words = len(text.split())
-        # speeding up must not make the narration faster than a listener can follow
-        speedup = min(fit.max_speedup, max(1.0, fit.max_words_per_second * seconds / max(words, 1)))
-        decision = decide(seconds, slot.duration, words, speedup)
+            return _at_pace(voice(), text, audio, bounds.preferred, slot, reused)
+        decision = decide(seconds, slot.duration, len(text.split()), bounds)
         if decision.fits:
             if decision.rate != 1.0:
                 audio = _synthesize(voice(), text, decision.rate, slot.duration)
@@ -160,12 +170,22 @@ def _fit_speech(
     if fit.extended == "off" and describer is not None:
         log.warning("scene %d: no room for %r, dropped", description.scene, text)
         return None
-    audio = _synthesize(voice(), text, speedup)
+    audio = _synthesize(voice(), text, bounds.fastest)
     over = len(audio) / voice().sample_rate - slot.duration
     if fit.extended == "off":
         log.warning("the cue at %.2f s runs %.2f s past its gap", slot.start, over)
-        return _Spoken(text, audio, speedup, 0.0)
-    return _Spoken(text, audio, speedup, over)
+        return _Spoken(text, audio, bounds.fastest, 0.0)
+    return _Spoken(text, audio, bounds.fastest, over)
+
+
+def _at_pace(
+    voice: Voice, text: str, audio: np.ndarray, rate: float, slot: Gap, reused: bool
+) -> _Spoken:
+    """`text` spoken at `rate` over a frozen picture for whatever the slot cannot hold."""
+    if rate != 1.0:
+        audio, reused = _synthesize(voice, text, rate), False
+    seconds = len(audio) / voice.sample_rate
+    return _Spoken(text, audio, rate, max(0.0, seconds - slot.duration), reused)
 
 
 def _synthesize(
@@ -191,7 +211,7 @@ def spoken_before(work: WorkDir) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(work.root.glob("voice-*/*.json")):
         try:
-            cue = from_jsonable(Cue | None, json.loads(path.read_text()))
+            cue: Cue | None = from_jsonable(Cue | None, json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
         if cue is not None and cue.audio and cue.rate == 1.0 and Path(cue.audio).is_file():

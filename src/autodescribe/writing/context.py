@@ -353,7 +353,8 @@ def names_in_line(line: str, on_screen: bool = False) -> list[str]:
         if not _capitalised(tokens[i]):
             i += 1
             continue
-        start, run = i, []
+        start = i
+        run: list[str] = []
         while i < len(tokens) and (
             _capitalised(tokens[i]) or (tokens[i] == "." and run and run[-1].lower() in _TITLES)
         ):

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from autodescribe.backends.describe import DescribeContext, Describer, DescribeRequest
@@ -89,7 +90,7 @@ def _cached_batch(
     ]
     fresh = {d.scene: d for d in _describe_fresh(missing, describer)} if missing else {}
     return [
-        work.item("describe", key, name, Description, lambda r=r: fresh[r.scene.index])
+        work.item("describe", key, name, Description, partial(fresh.__getitem__, r.scene.index))
         for r, name in zip(requests, names, strict=True)
     ]
 

@@ -5,9 +5,10 @@ The same table serves the describe stage (repair what a model wrote), the
 states the rules up front). Every rule is a regex or a small function over
 plain text, so a script can be checked anywhere without a model.
 
-On-screen text is read verbatim and may well say "YOU" or "HAPPY": quoted
-text, ALL-CAPS runs and whatever follows "Text on screen:" are masked before
-any rule looks at a sentence, and repairs never touch them.
+On-screen text is read verbatim and may well say "YOU" or "HAPPY": every rule
+looks at text masked by `writing.clean.mask_on_screen_text`, and repairs are
+`masked_edits`, which never touch it. Chatter around an answer ("Here is the
+description:") is cleaning's to define and cut; here it is the "meta" rule.
 """
 
 from __future__ import annotations
@@ -19,11 +20,21 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import takewhile
 
+from autodescribe.writing.clean import (
+    CHATTER,
+    SENTENCE_START,
+    capitalise,
+    drop_and_capitalise,
+    mask_on_screen_text,
+    masked_edits,
+    sentence_opening,
+    strip_chatter,
+    tidy,
+)
+
 log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
-Edit = Callable[[re.Match[str], str], str]
-_MASK = "\x00"  # neither a word character nor whitespace, so rules cannot match across it
 # One repair can expose another ("In this scene, we see ..."): repeat to a fixed point.
 _MAX_ROUNDS = 4
 
@@ -163,52 +174,6 @@ _PLURAL_NOUNS = _words("people men women children police feet teeth mice geese c
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _GENERIC_ED = re.compile(r"[a-z]{2,}[^e\W]ed")  # 'tiptoed', 'hurried'; not 'need' or 'shed'
-_START = r"(?:^|(?<=[.!?]\s))"  # the start of the text or of a sentence (with re.M: of a line)
-
-# --- masking on-screen text ----------------------------------------------------------------
-
-_QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|(?<!\w)'[^'\n]+'(?!\w)")
-_CAPS = re.compile(r"\b[A-Z][A-Z0-9'’]+(?:[\s,]+[A-Z0-9][A-Z0-9'’]*)*\b")
-_ON_SCREEN = re.compile(
-    r"\b(?:text on screen|on-screen text|on screen|caption|title|subtitle|sign)\s*:"
-    r"(?P<text>[^\n]*?)(?=[.!?](?:\s|$)|$)",
-    re.I,
-)
-
-
-def mask_on_screen_text(text: str) -> str:
-    """`text` with quoted and on-screen words blanked out, same length so spans still index it."""
-    chars = list(text)
-    spans = [m.span() for p in (_QUOTED, _CAPS) for m in p.finditer(text)]
-    spans += [m.span("text") for m in _ON_SCREEN.finditer(text)]
-    for start, end in spans:
-        chars[start:end] = _MASK * (end - start)
-    return "".join(chars)
-
-
-def _fixes(*steps: tuple[str, Edit | str]) -> Callable[[str], str]:
-    """A repair: each (regex, replacement) in turn, matched only outside masked text."""
-    compiled = [(re.compile(pattern, re.I | re.M), edit) for pattern, edit in steps]
-
-    def fix(text: str) -> str:
-        for pattern, edit in compiled:
-            pieces, last = [], 0
-            for m in pattern.finditer(mask_on_screen_text(text)):
-                pieces += [text[last : m.start()], edit(m, text) if callable(edit) else edit]
-                last = m.end()
-            text = "".join(pieces) + text[last:]
-        return text
-
-    return fix
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _drop_cap(m: re.Match[str], text: str) -> str:
-    return _cap(text[m.end("drop") : m.end()])  # "drop" is cut, "rest" (one letter) capitalised
-
 
 # --- turning "a woman opening a door" into "a woman opens a door" --------------------------
 
@@ -286,7 +251,7 @@ def _drop_then_finite(m: re.Match[str], text: str) -> str:
     if finite is None and _NO_SUBJECT.match(rest):
         return text[m.start() : m.end()]
     lead = m.group("lead") or ""
-    return lead + (finite or rest) if lead else _cap(finite or rest)
+    return lead + (finite or rest) if lead else capitalise(finite or rest)
 
 
 def _unseen(m: re.Match[str], text: str) -> str:
@@ -385,18 +350,8 @@ _HEDGE_WORDS = r"(?:possibly|probably|perhaps|apparently|seemingly|maybe|presuma
 _EMOTIONS = """furious angry sad happy nervous scared afraid frightened terrified anxious worried
     upset jealous lonely heartbroken disappointed embarrassed ashamed annoyed frustrated depressed
     delighted excited relieved confused bored guilty desperate"""
-_META_PREFIX = (
-    r"(?:(?:sure|certainly|of\s+course|okay|ok)\b[,!.]?\s*)?"
-    r"(?:here(?:'s|’s|\s+is|\s+are)\b[^:\n]{0,80}:|(?:audio[- ])?description\s*:)"
-)
-_IM = re.I | re.M  # with re.M, _START's "^" is also the start of each line
+_IM = re.I | re.M  # with re.M, SENTENCE_START's "^" is also the start of each line
 
-_META = re.compile(
-    rf"^\s*{_META_PREFIX}|^\s*(?:sure|certainly|of\s+course|okay)\b[,!.]"
-    r"|\b(?:audio[- ])?description\s*:|\baudio[- ]descri(?:ption|bed|ber)s?\b"
-    rf"|{_START}here(?:'s|’s|\s+is|\s+are)\b|\bas\s+an\s+ai\b|\bi\s+hope\s+this\s+helps\b",
-    _IM,
-)
 _WE_SEE = re.compile(rf"\b{_SEE}\b|\bwe\s+(?:are|get)\s+(?:shown|a\s+glimpse)\b|\b{_BE_SEEN}", re.I)
 _CAMERA = re.compile(
     r"\b(?:the\s+)?camera(?:'s|’s)?\s+(?:[a-z]+ly\s+)?(?:pans?|zooms?|tilts?|tracks?|follows?|"
@@ -412,7 +367,7 @@ _VIDEO_SHOWS = re.compile(
     re.I,
 )
 _IN_THIS_SCENE = re.compile(rf"\b{_IN_SCENE}", re.I)
-_THIS_IS = re.compile(rf"{_START}this\s+is\s+(?:a|an|the)\b", _IM)
+_THIS_IS = re.compile(rf"{SENTENCE_START}this\s+is\s+(?:a|an|the)\b", _IM)
 _HEDGE = re.compile(
     r"\b(?:what\s+)?(?:appears?|appeared)\s+to\b(?!\s+(?:the|an?|his|her|their|its|him|them)\b)|\b(?:looks?|looked)\s+like\b|\bseem(?:s|ed)?\b"
     r"|\bit\s+(?:appears|looks)\s+(?:that|as\s+if|as\s+though)\b"
@@ -441,42 +396,44 @@ def _seem_to_verb(m: re.Match[str], _: str) -> str:
     return third_person(verb) if m.group("s") else verb
 
 
-def _first(prefix: str) -> str:
-    """A regex for `prefix` opening a sentence, with the letter after it (to capitalise)."""
-    return rf"{_START}(?P<drop>{prefix})(?P<rest>[a-z]?)"
-
-
-_fix_meta = _fixes(
-    (_first(rf"\s*(?:{_META_PREFIX}|(?:sure|certainly|of\s+course|okay)\b[,!.])\s*"), _drop_cap)
-)
-_fix_we_see = _fixes(
-    (rf"{_START}{_LEAD}(?P<drop>{_SEE}\s+(?:(?:that|as)\s+)?)[^.!?\n]*", _drop_then_finite),
-    (rf"{_START}(?P<subject>[^.!?\n]+?)\s+{_BE_SEEN}(?P<rest>[^.!?\n]*)", _unseen),
-)
-_fix_video_shows = _fixes(
+_fix_we_see = masked_edits(
     (
-        rf"{_START}{_LEAD}(?P<drop>(?:(?:the|this)\s+{_MEDIUM}\s+{_SHOWS}|(?:this\s+is\s+)?"
+        rf"{SENTENCE_START}{_LEAD}(?P<drop>{_SEE}\s+(?:(?:that|as)\s+)?)[^.!?\n]*",
+        _drop_then_finite,
+    ),
+    (rf"{SENTENCE_START}(?P<subject>[^.!?\n]+?)\s+{_BE_SEEN}(?P<rest>[^.!?\n]*)", _unseen),
+)
+_fix_video_shows = masked_edits(
+    (
+        rf"{SENTENCE_START}{_LEAD}(?P<drop>(?:(?:the|this)\s+{_MEDIUM}\s+{_SHOWS}"
+        r"|(?:this\s+is\s+)?"
         r"(?:a|an|the)\s+(?:video|clip|footage|image)\s+(?:of|showing|depicting))"
         r"\s+(?:(?:us|you)\s+)?(?:that\s+)?)[^.!?\n]*",
         _drop_then_finite,
     )
 )
-_fix_in_scene = _fixes(
-    (_first(rf"{_IN_SCENE}\s*,?\s*"), _drop_cap), (rf",?\s+{_IN_SCENE}(?=[.!?]|$)", "")
+_fix_in_scene = masked_edits(
+    (sentence_opening(rf"{_IN_SCENE}\s*,?\s*"), drop_and_capitalise),
+    (rf",?\s+{_IN_SCENE}(?=[.!?]|$)", ""),
 )
-_fix_this_is = _fixes((_first(r"this\s+is\s+(?=(?:a|an|the)\b)"), _drop_cap))
-_fix_hedge = _fixes(
+_fix_this_is = masked_edits(
+    (sentence_opening(r"this\s+is\s+(?=(?:a|an|the)\b)"), drop_and_capitalise)
+)
+_fix_hedge = masked_edits(
     (r"\bwhat\s+(?:appears|seems)\s+to\s+be\s+", ""),  # "holds what appears to be a gun"
     (r"\b(?:appear|seem)(?P<s>s?)\s+to\s+be\b", lambda m, _: "is" if m.group("s") else "are"),
     (r"\b(?:appear|seem)(?P<s>s?)\s+to\s+(?P<verb>[a-z]+)\b", _seem_to_verb),
-    (_first(r"it(?:\s+is|'s|’s)\s+likely\s+that\s+|it\s+(?:appears|seems)\s+that\s+"), _drop_cap),
+    (
+        sentence_opening(r"it(?:\s+is|'s|’s)\s+likely\s+that\s+|it\s+(?:appears|seems)\s+that\s+"),
+        drop_and_capitalise,
+    ),
     (
         r"\bseem(?P<s>s?)\s+(?!to\b|like\b|as\b|that\b)",
         lambda m, _: "is " if m.group("s") else "are ",
     ),
     (rf",\s*{_HEDGE_WORDS}\s*,\s*", " "),  # "She is, perhaps, lost."
     (rf",?\s*\b{_HEDGE_WORDS}(?=\s*[.!?])", ""),  # "She waits, perhaps."
-    (_first(rf"{_HEDGE_WORDS},?\s+"), _drop_cap),
+    (sentence_opening(rf"{_HEDGE_WORDS},?\s+"), drop_and_capitalise),
     (rf"\b{_HEDGE_WORDS}\b,?\s+", ""),
 )
 
@@ -496,7 +453,7 @@ _ABOUT = {  # id: (what it catches, what to write instead)
 }
 _ERROR, _WARNING = Severity.ERROR, Severity.WARNING
 RULES: tuple[Rule, ...] = (  # where finds overlap, the earlier rule's is kept
-    Rule("meta", *_ABOUT["meta"], _ERROR, _META, fix=_fix_meta),
+    Rule("meta", *_ABOUT["meta"], _ERROR, CHATTER, fix=strip_chatter),
     Rule("we-see", *_ABOUT["we-see"], _ERROR, _WE_SEE, fix=_fix_we_see),
     Rule("camera", *_ABOUT["camera"], _ERROR, _CAMERA),
     Rule("video-shows", *_ABOUT["video-shows"], _ERROR, _VIDEO_SHOWS, fix=_fix_video_shows),
@@ -533,7 +490,7 @@ def repair(text: str, rules: Sequence[Rule] = RULES) -> RepairResult:
                 continue
             after = rule.fix(current)
             if after != current:
-                current = _tidy(after)
+                current = tidy(after)
                 fixed += [rule.id] if rule.id not in fixed else []
         if current == before:
             break
@@ -541,22 +498,3 @@ def repair(text: str, rules: Sequence[Rule] = RULES) -> RepairResult:
     if fixed:
         log.debug("repaired %s; %d violation(s) left", ", ".join(fixed), len(remaining))
     return RepairResult(current, fixed, remaining)
-
-
-def _tidy(text: str) -> str:
-    """Spacing and punctuation left over after a phrase was cut out."""
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)
-    text = re.sub(r",\s*([.!?])", r"\1", text)
-    text = re.sub(r",(?:\s*,)+", ",", text)
-    return text.strip()
-
-
-def is_skip(answer: str) -> bool:
-    """True when a model answered SKIP (nothing new to describe) instead of a description.
-
-    "SKIP", "skip.", "[SKIP]" and "SKIP - nothing changed" count; a description
-    that merely starts with a word like "Skipping" or "Skip, a dog," does not.
-    """
-    text = answer.strip().strip("\"'`*[]() ")
-    return bool(re.fullmatch(r"skip\W*", text, re.IGNORECASE) or re.match(r"SKIP\b", text))

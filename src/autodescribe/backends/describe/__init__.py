@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from autodescribe.backends.describe.base import (
     Capabilities,
@@ -22,6 +22,15 @@ describers: Registry[Describer] = Registry(
         "vllm": "autodescribe.backends.describe.vllm:VLLMDescriber",
     },
 )
+
+
+def describer_class(name: str) -> type[Describer]:
+    """The class registered as describer `name`, for what it declares before it is built.
+
+    Describers are classes (their `capabilities` are class variables), so the
+    registry's factory for one is its class.
+    """
+    return cast("type[Describer]", describers.load(name))
 
 
 def describer_options(settings: DescribeSettings) -> dict[str, Any]:
@@ -62,6 +71,7 @@ __all__ = [
     "DescribeContext",
     "DescribeRequest",
     "Describer",
+    "describer_class",
     "describer_options",
     "describers",
     "make_describer",

@@ -17,8 +17,8 @@ from PIL import Image
 
 from autodescribe.types import Description, Scene
 from autodescribe.util.languages import language_name
+from autodescribe.writing.clean import clean_answer, is_skip
 from autodescribe.writing.prompts import load_template, timestamp
-from autodescribe.writing.rules import is_skip
 
 # A chat message in the OpenAI-like shape every VLM library accepts:
 # {"role": "user",
@@ -77,14 +77,6 @@ class Describer(Protocol):
 
 def count_words(text: str) -> int:
     return len(text.split())
-
-
-def clean_answer(text: str) -> str:
-    """Strip chat artefacts (quotes, labels, list markers) from a model answer."""
-    text = text.strip().strip('"').strip()
-    text = re.sub(r"^(description|audio description)\s*:\s*", "", text, flags=re.I)
-    text = re.sub(r"\s+", " ", text)
-    return text
 
 
 def build_conversation(request: DescribeRequest, max_images: int) -> Conversation:

@@ -33,7 +33,6 @@ from autodescribe.backends.describe.base import (
     Conversation,
     DescribeRequest,
     build_conversation,
-    clean_answer,
 )
 from autodescribe.backends.describe.chats import (
     as_images,
@@ -57,6 +56,7 @@ from autodescribe.errors import (
     install_hint,
 )
 from autodescribe.types import Description
+from autodescribe.writing.clean import clean_answer
 from autodescribe.writing.prompts import load_template
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,15 @@ class TransformersDescriber(ChatDescriber):
         self._processor: Any = None
         self._video = False
 
+    def _send_video(self, video: bool) -> None:
+        """Send frames as one video clip, or as images; `capabilities.video_input` says which.
+
+        The class declares `capabilities` (read before any model is loaded); this
+        model's own answer is kept on the instance, where it shadows the class's.
+        """
+        self._video = video
+        vars(self)["capabilities"] = replace(type(self).capabilities, video_input=video)
+
     # -- loading -------------------------------------------------------------
 
     @property
@@ -147,8 +156,7 @@ class TransformersDescriber(ChatDescriber):
         if hasattr(image_processor, "do_image_splitting"):
             image_processor.do_image_splitting = self.split_images
         reads_video = config.model_type in VIDEO_MODEL_TYPES
-        self._video = reads_video and getattr(processor, "video_processor", None) is not None
-        self.capabilities = replace(type(self).capabilities, video_input=self._video)
+        self._send_video(reads_video and getattr(processor, "video_processor", None) is not None)
         logger.info(
             "loaded %s (%s) on %s as %s in %.1f s; frames sent as %s",
             self.model_id,
@@ -270,8 +278,7 @@ class TransformersDescriber(ChatDescriber):
             logger.warning(
                 "%s refused the frames as video (%s): sending images", self.model_id, exc
             )
-            self._video = False
-            self.capabilities = replace(self.capabilities, video_input=False)
+            self._send_video(False)
             return self._encode([as_images(conv) for conv in conversations])
         return inputs.to(self.device, dtype=self._model.dtype)
 

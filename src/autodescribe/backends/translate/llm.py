@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar, Protocol
 
-from autodescribe.backends.describe.base import Conversation, clean_answer, count_words
+from autodescribe.backends.describe.base import Conversation, count_words
 from autodescribe.errors import ConfigError
 from autodescribe.util.languages import check_language, language_name
+from autodescribe.writing.clean import clean_answer
 from autodescribe.writing.prompts import load_template
 
 logger = logging.getLogger(__name__)

@@ -30,4 +30,4 @@ def quiet_progress() -> None:
     os.environ["TQDM_DISABLE"] = "1"
     from tqdm import tqdm
 
-    tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)  # type: ignore[method-assign]
+    tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)

@@ -25,8 +25,10 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from autodescribe.bulk.manifest import VideoItem
+from autodescribe.bulk.rows import CaptionRow
 from autodescribe.bulk.runners import Emit, quiet_progress
 from autodescribe.bulk.settings import CaptionSettings
 from autodescribe.bulk.worker import CaptionWorker, PreparedVideo
@@ -93,7 +95,7 @@ class _Pipeline:
         self.ahead = max(2, 2 * workers)
         self.preparing: dict[Future[PreparedVideo], VideoItem] = {}
         self.ready: deque[PreparedVideo] = deque()
-        self.busy: dict[Future[list], CaptionWorker] = {}
+        self.busy: dict[Future[list[CaptionRow]], CaptionWorker] = {}
         self.pool = self._new_pool()
 
     def run(self, models: list[CaptionWorker]) -> None:
@@ -110,7 +112,8 @@ class _Pipeline:
                         model = idle.pop()
                         self.busy[threads.submit(model.describe, batch)] = model
                     self._refill()
-                    done, _ = wait([*self.preparing, *self.busy], return_when=FIRST_COMPLETED)
+                    pending: list[Future[Any]] = [*self.preparing, *self.busy]
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         if future in self.busy:
                             idle.append(self.busy.pop(future))

@@ -15,36 +15,56 @@ from starlette.requests import ClientDisconnect
 
 from autodescribe.errors import MediaError
 from autodescribe.server.routes import JobId, job_or_404, settings_of, store_of
-from autodescribe.server.schemas import JobOptions, JobView, Problem
+from autodescribe.server.routes.choices import current_choices
+from autodescribe.server.schemas import Choice, Choices, JobOptions, JobView, Problem
 from autodescribe.server.security import listed, safe_filename
 from autodescribe.server.upload import FILE_FIELD, Received, UploadRefused, receive_upload
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-_UPLOAD_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        FILE_FIELD: {"type": "string", "format": "binary"},
-                        "languages": {"type": "string", "description": "comma-separated codes"},
-                        "describer": {"type": "string", "default": "basic"},
-                        "model": {"type": "string"},
-                        "voice": {"type": "string", "default": "piper"},
-                        "extended": {"type": "string", "enum": ["auto", "on", "off"]},
-                        "loudness": {"type": "string", "enum": ["ebu", "netflix", "atsc"]},
-                        "transcribe": {"type": "boolean", "default": True},
-                    },
-                }
-            }
-        },
+
+def _one_of(names: list[str], default: str) -> dict[str, Any]:
+    return {"type": "string", "enum": names, "default": default}
+
+
+def _one_of_labelled(choices: list[Choice], default: str) -> dict[str, Any]:
+    described = "; ".join(f"{c.name}: {c.label}" for c in choices)
+    return {**_one_of([c.name for c in choices], default), "description": described}
+
+
+def upload_form(choices: Choices) -> dict[str, Any]:
+    """The OpenAPI request body of `POST /v1/jobs`: its enums and defaults are `choices`."""
+    defaults = choices.defaults
+    languages = {
+        "type": "string",
+        "description": "comma-separated codes (GET /v1/choices lists them)",
+        "default": ",".join(defaults.languages),
     }
-}
+    properties: dict[str, Any] = {
+        FILE_FIELD: {"type": "string", "format": "binary"},
+        "languages": languages,
+        "describer": _one_of(choices.describers, defaults.describer),
+        "model": {"type": "string"},
+        "voice": _one_of(choices.voices, defaults.voice),
+        "extended": _one_of_labelled(choices.extended_modes, defaults.extended),
+        "loudness": _one_of_labelled(choices.loudness_presets, defaults.loudness),
+        "transcribe": {"type": "boolean", "default": defaults.transcribe},
+    }
+    schema = {"type": "object", "required": [FILE_FIELD], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+_UPLOAD_FORM: dict[str, Any] = upload_form(current_choices())
+
+
+def publish_upload_form() -> None:
+    """Bring the published upload form up to date with backends registered since import."""
+    _UPLOAD_FORM.update(upload_form(current_choices()))
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 413, 415, 422)
 }

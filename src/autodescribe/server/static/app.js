@@ -94,10 +94,46 @@ function setupSignIn(onSignedIn) {
 // ---- the upload page ----------------------------------------------------------------
 
 function startIndexPage() {
-  setupSignIn(loadJobs);
+  setupSignIn(() => {
+    loadChoices();
+    loadJobs();
+  });
   byId("upload-form").addEventListener("submit", upload);
   byId("refresh-jobs").addEventListener("click", loadJobs);
+  loadChoices();
   loadJobs();
+}
+
+// Each select of the upload form, filled from GET /v1/choices: [value, text] per option.
+const CHOICE_LISTS = {
+  describer: (choices) => choices.describers.map((name) => [name, name]),
+  voice: (choices) => choices.voices.map((name) => [name, name]),
+  extended: (choices) => choices.extended_modes.map((mode) => [mode.name, `${mode.name}: ${mode.label}`]),
+  loudness: (choices) => choices.loudness_presets.map((preset) => [preset.name, preset.label]),
+};
+
+async function loadChoices() {
+  let choices;
+  try {
+    choices = await api("/v1/choices");
+  } catch (error) {
+    // The selects keep their one "Server default" option and the languages stay
+    // empty: the upload then sends no value for them and the server uses its defaults.
+    return;
+  }
+  for (const [field, entries] of Object.entries(CHOICE_LISTS)) {
+    fillSelect(byId(field), entries(choices), choices.defaults[field]);
+  }
+  const languages = byId("languages");
+  if (!languages.value.trim()) languages.value = choices.defaults.languages.join(", ");
+}
+
+// Keeps what the person already chose when it is still offered; else the server's default.
+function fillSelect(select, entries, fallback) {
+  const kept = select.value;
+  const chosen = entries.some(([value]) => value === kept) ? kept : fallback;
+  select.replaceChildren(...entries.map(([value, text]) => element("option", { value, text })));
+  select.value = chosen;
 }
 
 function upload(event) {
@@ -113,7 +149,7 @@ function upload(event) {
     return;
   }
   const data = new FormData();
-  for (const name of ["languages", "describer", "model", "extended", "loudness"]) {
+  for (const name of ["languages", "describer", "model", "voice", "extended", "loudness"]) {
     const value = form.elements[name].value.trim();
     if (value) data.append(name, value);
   }

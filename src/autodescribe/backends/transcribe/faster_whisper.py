@@ -21,13 +21,14 @@ A model that cannot be had (no network, no cache) falls back to the bundled one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autodescribe.backends.transcribe.base import Progress
 from autodescribe.errors import BackendUnavailable, ConfigError, ModelNotAvailable
 from autodescribe.types import SpeechSpan
 
@@ -46,8 +47,6 @@ _SEPARATOR = 0.6
 # Audio kept either side of a stretch of speech: whisper clips the first word without it.
 _MARGIN = 0.2
 _DEVICES = ("auto", "cpu", "cuda")
-
-Progress = Callable[[float], None]
 
 
 def bundled_model_path() -> Path:
@@ -231,8 +230,8 @@ def _nearest(spans: Sequence[SpeechSpan], members: tuple[int, ...], time: float)
 class WhisperTranscriber:
     """Fills `SpeechSpan.text` with faster-whisper; the model is loaded on first use."""
 
-    name: ClassVar[str] = "whisper"
-    sample_rates: ClassVar[tuple[int, ...]] = (SAMPLE_RATE,)
+    name: ClassVar[str] = "faster-whisper"
+    sample_rate: ClassVar[int] = SAMPLE_RATE
 
     def __init__(
         self,
@@ -316,6 +315,10 @@ class WhisperTranscriber:
             SpeechSpan(span.start, span.end, "".join(heard).strip())
             for span, heard in zip(spans, words, strict=True)
         ]
+
+    def stretches(self, spans: Sequence[SpeechSpan], duration: float) -> list[tuple[float, float]]:
+        """The programme audio `transcribe` reads: the pieces of `pack_spans`, in seconds."""
+        return [(p.start, p.end) for window in pack_spans(spans, duration) for p in window.pieces]
 
     def close(self) -> None:
         """Free the model (and its GPU memory); a later `transcribe` loads it again."""
