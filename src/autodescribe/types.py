@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import TypeAdapter
 
@@ -152,7 +152,15 @@ def to_jsonable(value: Any, kind: Any | None = None) -> Any:
     return adapter.dump_python(value, mode="json")
 
 
-def from_jsonable(kind: type[T] | Any, data: Any) -> T:
+@overload
+def from_jsonable(kind: type[T], data: Any) -> T: ...
+
+
+@overload
+def from_jsonable(kind: Any, data: Any) -> Any: ...  # a form such as `list[Cue]` or `Cue | None`
+
+
+def from_jsonable(kind: Any, data: Any) -> Any:
     """Rebuild typed data written by `to_jsonable`."""
     return TypeAdapter(kind).validate_python(data)
 

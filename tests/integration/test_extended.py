@@ -1,7 +1,9 @@
 """Extended description: a scene with no pause in its dialogue gets a frozen picture.
 
 The clip's second scene is talked over from its cut to its end, so the only
-way to describe it is to stop the programme: the output must grow by exactly
+way to describe it is to stop the programme (the third scene is quiet, so its
+description comes after the freeze, later in the described video than in the
+programme): the output must grow by exactly
 the extension, the picture must hold while the narration plays, the programme
 audio must pause with it, and the dialogue must come back intact afterwards.
 """
@@ -33,7 +35,7 @@ LINES = (
 def talky(tmp_path_factory: pytest.TempPathFactory) -> SampleTruth:
     folder = tmp_path_factory.mktemp("extended")
     return make_sample_video(
-        folder / "talky.mp4", duration=10.0, cuts=(3.0,), speech=LINES, texts=(), bed=False
+        folder / "talky.mp4", duration=13.0, cuts=(3.0, 10.0), speech=LINES, texts=(), bed=False
     )
 
 
@@ -172,3 +174,97 @@ def test_only_the_frozen_gop_is_encoded_again(
     gop = round(talky.fps * 2)  # the sample's keyframe interval
     assert before >= gop and after >= gop
     assert before + after >= len(source) - gop, "only the GOP holding the freeze is encoded again"
+
+
+def _heard_onset(mix: np.ndarray, quiet: np.ndarray, start: float, end: float) -> float | None:
+    """First moment in [start, end) where the described mix sounds and the programme is silent."""
+    a, b = max(0, round(start * RATE)), round(end * RATE)
+    loud = np.flatnonzero((np.abs(mix[a:b]) > 0.02) & (np.abs(quiet[a:b]) < 0.005))
+    return (a + int(loud[0])) / RATE if loud.size else None
+
+
+def _lead_in(wav: Path) -> float:
+    samples = read_audio(wav, RATE, channels=1)
+    return float(np.flatnonzero(np.abs(samples) > 0.02)[0] / RATE)
+
+
+def test_vtt_and_srt_sit_where_the_narration_is_heard_in_the_described_video(
+    talky: SampleTruth, extended: tuple[Path, dict]
+) -> None:
+    import pysrt
+    import webvtt
+
+    out, script = extended
+    described = out / "talky.described.mp4"
+    mix = read_audio(described, RATE, channels=1, stream_index=0)
+    programme = read_audio(described, RATE, channels=1, stream_index=1)
+    vtt = webvtt.read(str(out / "talky.ad.vtt"))
+    srt = pysrt.open(str(out / "talky.ad.srt"))
+    assert len(vtt) == len(srt) == len(script["cues"]) >= 2
+    frame = 1 / talky.fps
+    for cue, track, sub in zip(script["cues"], vtt, srt, strict=True):
+        start = _seconds(track.start)
+        assert sub.start.ordinal / 1000 == pytest.approx(start, abs=0.001)
+        heard = _heard_onset(mix, programme, start - 0.5, start + 1.0)
+        assert heard is not None, f"no narration heard near {start:.3f} s"
+        # the cue starts when its audio starts: its first word follows after the voice's lead-in
+        assert heard == pytest.approx(start + _lead_in(Path(cue["audio"])), abs=frame + 0.01)
+    # a cue after the freeze is later in the described video than in the programme
+    last = script["cues"][-1]
+    assert last["described_start"] == pytest.approx(last["start"] + added_before(script, last))
+    assert _seconds(vtt[-1].start) == pytest.approx(last["described_start"], abs=0.001)
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def added_before(script: dict, cue: dict) -> float:
+    return sum(c["extension"] for c in script["cues"] if c["start"] < cue["start"] - 1e-9)
+
+
+def test_cues_never_overlap_on_either_clock(extended: tuple[Path, dict]) -> None:
+    _, script = extended
+    cues = script["cues"]
+    for first, second in zip(cues, cues[1:], strict=False):
+        assert first["end"] <= second["start"] + 0.001
+        assert first["described_end"] <= second["described_start"] + 0.001
+
+
+def test_check_passes_our_files_and_fails_a_vtt_on_the_wrong_clock(
+    talky: SampleTruth, extended: tuple[Path, dict], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from autodescribe.cli import app
+
+    out, script = extended
+    described = str(out / "talky.described.mp4")
+    runner = CliRunner()
+    for video, name in ((talky.path, "talky.script.json"), (described, "talky.ad.vtt")):
+        result = runner.invoke(
+            app, ["check", video, "--script", str(out / name), "-o", str(tmp_path)]
+        )
+        assert result.exit_code == 0, result.output
+    # the same cues at programme times, paired with the described video: off after the freeze
+    wrong = tmp_path / "programme.vtt"
+    lines = ["WEBVTT", ""]
+    for number, cue in enumerate(script["cues"], start=1):
+        lines += [
+            str(number),
+            f"{_ts(cue['start'])} --> {_ts(cue['start'] + cue['described_end'] - cue['described_start'])}",
+        ]
+        lines += [cue["text"], ""]
+    wrong.write_text("\n".join(lines))
+    stem = str(out / "talky.ad.wav")
+    result = runner.invoke(
+        app, ["check", described, "--script", str(wrong), "--stem", stem, "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "timeline of the media it is paired with" in result.output
+
+
+def _ts(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 3600000:02d}:{millis // 60000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"

@@ -102,7 +102,7 @@ def _run(
         raise ConfigError(
             "thresholds must be positive", "pass --max-rate > 0, --max-overlap-ms >= 0"
         )
-    cues = resolve_audio(read_cues(script), script.parent)
+    cues = paired_clock(video, script, resolve_audio(read_cues(script), script.parent))
     defaults = CheckSettings()
     settings = CheckSettings(
         max_overlap_ms=max_overlap_ms,
@@ -121,6 +121,27 @@ def _run(
     path = qc_path(script, out_dir)
     write_qc(report, path)
     return report, path
+
+
+def paired_clock(video: Path, script: Path, cues: list[Cue]) -> list[Cue]:
+    """`cues` on the clock of `video`: the described video's when it is one, else the programme's.
+
+    A file paired with the described video (our VTT, SRT, text) is on its clock;
+    the canonical JSON holds both; the programme itself has no freezes.
+    """
+    from autodescribe.formats import read_clock
+    from autodescribe.qc.loudness import visual_impaired_flags
+    from autodescribe.timeline import on_described_clock, to_programme_clock
+
+    clock, freezes = read_clock(script, cues)
+    described_video = any(visual_impaired_flags(video))
+    if described_video and clock == "programme":
+        return on_described_clock(cues)  # described times where the script has them
+    if not described_video and clock == "described":
+        at = {round(f.at, 3): f.seconds for f in freezes}
+        programme = to_programme_clock(cues, freezes)
+        return [replace(c, extension=at.get(round(c.start, 3), 0.0)) for c in programme]
+    return cues
 
 
 def stem_beside(script: Path) -> Path | None:

@@ -32,6 +32,7 @@ from autodescribe.formats import format_timestamp
 from autodescribe.media.audio import read_audio, write_wav
 from autodescribe.media.probe import probe
 from autodescribe.presets import PRESETS
+from autodescribe.qc.alignment import alignment_failures
 from autodescribe.qc.loudness import (
     LoudnessCheck,
     judge_loudness,
@@ -44,6 +45,7 @@ from autodescribe.qc.pace import (
     syllables,
     syllables_per_second,
 )
+from autodescribe.timeline import on_described_clock
 from autodescribe.types import Cue, SpeechSpan, VideoInfo, to_jsonable
 from autodescribe.util.cache import write_atomic
 from autodescribe.writing.rules import Severity, check_text
@@ -177,6 +179,10 @@ def check_script(
     )
     failures = [line for c in checks for line in c.failures]
     failures += timing_failures(checks, settings)
+    if stem is not None:
+        frame = 1.0 / info.fps if info.fps > 0 else 0.04
+        failures += alignment_failures(on_described_clock(cues), stem, frame)
+        notes.append(f"each cue's narration was looked for in {stem.name} within one frame")
     failures += [line for item in loudness for line in item.failures]
     warnings = [line for c in checks for line in c.warnings] or (
         [] if cues else ["the script has no cues: nothing is described"]

@@ -1,7 +1,7 @@
 """Answer cleaning: what a model wraps around a description, taken off.
 
 `clean_answer` removes what any answer may carry (surrounding quotes, a
-"Description:" label, line breaks), `is_skip` recognises an answer saying that
+"Description:" label, line breaks and runs of spaces), `is_skip` recognises an answer saying that
 nothing new needs describing, and `strip_chatter` cuts a lead-in such as
 "Sure! Here is the description:". The writing rules (`writing.rules`) list
 chatter as their "meta" rule and repair it with `strip_chatter`.
@@ -110,7 +110,7 @@ strip_chatter = masked_edits(
 
 
 def clean_answer(text: str) -> str:
-    """Strip chat artefacts (surrounding quotes, a description label, line breaks)."""
+    """Strip surrounding quotes and a description label; whitespace runs become one space."""
     text = text.strip().strip('"').strip()
     text = re.sub(r"^(description|audio description)\s*:\s*", "", text, flags=re.I)
     text = re.sub(r"\s+", " ", text)
