@@ -160,6 +160,7 @@ class NarrateJob(BaseModel):
     video: Path
     out_dir: Path
     settings: NarrateSettings = NarrateSettings()
+    wait: bool = Field(False, description="wait for another run on the same output to finish")
 
     @property
     def work_dir(self) -> Path:

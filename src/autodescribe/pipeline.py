@@ -45,6 +45,7 @@ from autodescribe.types import (
 from autodescribe.util.cache import WorkDir, file_fingerprint, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
+from autodescribe.util.lock import work_lock
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
@@ -120,8 +121,14 @@ class Analysis:
 
 
 def narrate(job: NarrateJob) -> NarrateResult:
-    settings = job.settings
+    """Run the whole pipeline for `job`, holding its work folder's lock (one run per output)."""
     check_settings(job)
+    with work_lock(job.work_dir, wait=job.wait):
+        return _narrate(job)
+
+
+def _narrate(job: NarrateJob) -> NarrateResult:
+    settings = job.settings
     languages = [check_language(code) for code in settings.languages]
     info = probe(job.video)
     work = WorkDir(job.work_dir, force=settings.force)

@@ -124,8 +124,9 @@ def _cues(cues: list[Cue]) -> list[tuple[float, str, float]]:
 
 def _same_cues(resumed: list[Cue], unbroken: list[Cue]) -> None:
     assert _cues(resumed) == _cues(unbroken)
-    # espeak-ng's length varies by a few samples with what the process said before
-    assert [c.end for c in resumed] == pytest.approx([c.end for c in unbroken], abs=0.01)
+    # espeak-ng's output is not deterministic: the same text, same rate, came out 0.982 s
+    # or 0.995 s long (measured, one call in four), so ends may differ by that much
+    assert [c.end for c in resumed] == pytest.approx([c.end for c in unbroken], abs=0.02)
 
 
 @dataclass(frozen=True)

@@ -90,5 +90,9 @@ OriginalDefault = Annotated[
     bool, typer.Option("--original-default", help="make the original audio the default track")
 ]
 Hls = Annotated[bool, typer.Option("--hls", help="also write an HLS package")]
+Wait = Annotated[
+    bool,
+    typer.Option("--wait", help="if another run is working on the same output, wait for it"),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="log each stage")]
 Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks")]

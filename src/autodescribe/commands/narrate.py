@@ -48,6 +48,7 @@ def narrate(
     original_default: opt.OriginalDefault = False,
     hls: opt.Hls = False,
     force: Annotated[bool, typer.Option("--force", help="redo every stage")] = False,
+    wait: opt.Wait = False,
     verbose: opt.Verbose = False,
     debug: opt.Debug = False,
 ) -> None:
@@ -91,7 +92,7 @@ def narrate(
             ),
             force=force,
         )
-        job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings)
+        job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings, wait=wait)
         check_settings(job)
         result = run_pipeline(job)
         for deliverables in result.outputs.values():

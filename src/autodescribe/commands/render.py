@@ -35,6 +35,7 @@ def render(
     original_default: opt.OriginalDefault = False,
     hls: opt.Hls = False,
     force: Annotated[bool, typer.Option("--force", help="voice every cue again")] = False,
+    wait: opt.Wait = False,
     verbose: opt.Verbose = False,
     debug: opt.Debug = False,
 ) -> None:
@@ -60,7 +61,7 @@ def render(
             ),
             force=force,
         )
-        job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings)
+        job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings, wait=wait)
         deliverables = render_script(job, script, name)
         for path in deliverables.files():
             typer.echo(str(path))

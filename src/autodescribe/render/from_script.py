@@ -25,6 +25,7 @@ from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
+from autodescribe.util.lock import work_lock
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken_before
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 
 def render_script(job: NarrateJob, script_path: Path, name: str | None = None) -> Deliverables:
     """Deliver `job.video` narrated from `script_path`, with the job's voice and render settings."""
+    with work_lock(job.work_dir, wait=job.wait):
+        return _render_script(job, script_path, name)
+
+
+def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deliverables:
     settings = job.settings
     info = probe(job.video)
     script = load_script(script_path, settings.languages[0], info.duration)

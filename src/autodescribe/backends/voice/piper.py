@@ -7,11 +7,13 @@ it, passed as `name`.
 Level: piper scales every sentence so its peak is exactly 1.0 (0 dBFS). The
 samples are returned as piper makes them; the voice stage applies headroom.
 
-Determinism: VITS draws random noise for phoneme durations and timbre, so the
-same text came out 3.8 s one run and 3.9 s the next. ONNX Runtime's random ops
-are seeded before every text, so a rerun gives the same durations (and so the
-same cue times to the millisecond); the samples may still differ in their last
-bits with multithreaded inference.
+Determinism: VITS draws random noise for phoneme durations (`noise_w`) and for
+timbre (`noise_scale`), so the same text came out 3.80 s one run and 3.87 s the
+next. Seeding ONNX Runtime did not fix it (measured: lengths still varied), so
+the duration noise is turned off: each phoneme gets the duration predictor's
+own estimate, and a text always has the same length (so a rerun gives the same
+cue times to the millisecond). The timbre noise stays, so the voice keeps its
+natural grain; the samples themselves may differ between runs.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from autodescribe.backends.voice.base import check_rate, primary_language
 from autodescribe.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
-
-NOISE_SEED = 20240229  # any fixed value: what matters is that every text starts from it
 
 # Piper's length_scale does not shorten speech in proportion: each phoneme's
 # length is rounded up to whole frames, so 1/1.15 gave only 1.07x faster speech.
@@ -116,12 +116,11 @@ class PiperVoice:
 
     def stream(self, text: str, rate: float = 1.0) -> Iterator[np.ndarray]:
         """Yield one float32 block per sentence, so playback or writing can start early."""
-        import onnxruntime
         from piper import SynthesisConfig
 
         scale = length_scale(check_rate(rate), float(self._piper.config.length_scale))
-        onnxruntime.set_seed(NOISE_SEED)
-        for chunk in self._piper.synthesize(text, SynthesisConfig(length_scale=scale)):
+        config = SynthesisConfig(length_scale=scale, noise_w_scale=0.0)  # fixed durations
+        for chunk in self._piper.synthesize(text, config):
             yield np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
 
     def synthesize(self, text: str, rate: float = 1.0) -> np.ndarray:
