@@ -8,7 +8,7 @@ does not redo early stages (shots, descriptions).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,6 +150,12 @@ class NarrateSettings(BaseModel):
     fit: FitSettings = FitSettings()
     render: RenderSettings = RenderSettings()
     force: bool = False
+
+    def recorded(self) -> dict[str, Any]:
+        """The settings as stored in a script: everything but secrets and one-off flags."""
+        recorded: dict[str, Any] = self.model_dump(mode="json", exclude={"force"})
+        recorded["describe"].pop("api_key", None)
+        return recorded
 
 
 class NarrateJob(BaseModel):

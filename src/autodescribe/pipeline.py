@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from autodescribe.analysis.frames import FramePass, analyse_frames
 from autodescribe.analysis.gaps import find_gaps, plan_slots
 from autodescribe.analysis.onscreen_text import read_scene_text
 from autodescribe.analysis.scenes import build_scenes
-from autodescribe.analysis.speech import SpeechAnalysis, detect_speech
+from autodescribe.analysis.speech import SpeechAnalysis, source_key, speech_stage
 from autodescribe.analysis.transcript import transcribe_speech
 from autodescribe.backends.describe import (
     Describer,
@@ -42,7 +41,7 @@ from autodescribe.types import (
     SpeechSpan,
     VideoInfo,
 )
-from autodescribe.util.cache import WorkDir, file_fingerprint, stable_hash
+from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
@@ -62,11 +61,6 @@ class NarrateResult:
     scenes: list[Scene]
     outputs: dict[str, Deliverables] = field(default_factory=dict)  # per language
     computed: list[str] = field(default_factory=list)  # stages that ran (not reused)
-
-
-def frame_seconds(info: VideoInfo) -> float:
-    """One frame's duration (25 fps when the stream does not say)."""
-    return round(1.0 / info.fps, 6) if info.fps > 0 else 0.04
 
 
 def check_settings(job: NarrateJob) -> None:
@@ -155,20 +149,6 @@ def _narrate(job: NarrateJob) -> NarrateResult:
         describer.close()
     result.computed = work.computed
     return result
-
-
-def source_key(video: Path) -> str:
-    """Identity of the input video for cache keys (content fingerprint and name)."""
-    return stable_hash(file_fingerprint(video), video.name)
-
-
-def speech_stage(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[SpeechAnalysis, str]:
-    """Speech spans and dialogue level, from the work folder when already found; and their key."""
-    key = stable_hash("speech", source_key(job.video), job.settings.speech)
-    speech = work.stage(
-        "speech", key, SpeechAnalysis, lambda: detect_speech(info, job.settings.speech)
-    )
-    return speech, key
 
 
 def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
@@ -297,7 +277,7 @@ def _speak(
     items = [(d, slots[d.scene]) for d in described.descriptions if d.text and not d.skip]
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
     level = analysis.speech.dialogue_rms_db
-    speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), frame_seconds(info))
+    speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), info.frame_seconds)
     voice_key = stable_hash("voice", described.key, speak)
     try:
         cues = speak_descriptions(items, voice, describer, work, voice_key, speak)
@@ -327,17 +307,10 @@ def _summarize(
     return title or facts[0], summary or facts[1]
 
 
-def recorded_settings(settings: NarrateSettings) -> dict[str, Any]:
-    """The settings as stored in a script: everything but secrets and one-off flags."""
-    recorded: dict[str, Any] = settings.model_dump(mode="json", exclude={"force"})
-    recorded["describe"].pop("api_key", None)
-    return recorded
-
-
 def _script(
     info: VideoInfo, language: str, cues: list[Cue], settings: NarrateSettings, job: NarrateJob
 ) -> Script:
-    recorded = recorded_settings(settings)
+    recorded = settings.recorded()
     return Script(
         video=job.video.name,
         language=language,

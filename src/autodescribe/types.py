@@ -51,6 +51,11 @@ class VideoInfo:
     def language(self) -> str | None:
         return self.audio[0].language if self.audio else None
 
+    @property
+    def frame_seconds(self) -> float:
+        """One frame's duration (25 fps when the stream does not say)."""
+        return round(1.0 / self.fps, 6) if self.fps > 0 else 0.04
+
 
 @dataclass(frozen=True)
 class Shot:

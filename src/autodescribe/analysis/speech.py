@@ -14,9 +14,10 @@ import numpy as np
 
 from autodescribe.backends.speech import speech_detectors
 from autodescribe.backends.speech.base import detect_blocks, pad_and_merge
-from autodescribe.config import SpeechSettings
+from autodescribe.config import NarrateJob, SpeechSettings
 from autodescribe.media.audio import iter_audio
 from autodescribe.types import SpeechSpan, VideoInfo
+from autodescribe.util.cache import WorkDir, file_fingerprint, stable_hash
 from autodescribe.util.progress import progress
 
 VAD_RATE = 16_000
@@ -82,3 +83,17 @@ def rms_db(audio: np.ndarray, spans: list[SpeechSpan], rate: int) -> float:
         return DEFAULT_DIALOGUE_DB
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     return max(-60.0, 20 * np.log10(rms + 1e-12))
+
+
+def source_key(video: Path) -> str:
+    """Identity of the input video for cache keys (content fingerprint and name)."""
+    return stable_hash(file_fingerprint(video), video.name)
+
+
+def speech_stage(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[SpeechAnalysis, str]:
+    """Speech spans and dialogue level, from the work folder when already found; and their key."""
+    key = stable_hash("speech", source_key(job.video), job.settings.speech)
+    speech = work.stage(
+        "speech", key, SpeechAnalysis, lambda: detect_speech(info, job.settings.speech)
+    )
+    return speech, key

@@ -13,12 +13,12 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from autodescribe.analysis.speech import speech_stage
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.config import NarrateJob
 from autodescribe.formats import read_clock, read_cues
 from autodescribe.formats.script_json import read_script
 from autodescribe.media.probe import probe
-from autodescribe.pipeline import frame_seconds, recorded_settings, speech_stage
 from autodescribe.render.deliver import Deliverables, deliver
 from autodescribe.timeline import to_programme_clock
 from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
@@ -46,7 +46,7 @@ def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deli
     speech, speech_key = speech_stage(info, job, work)
     items = plan_items(script.cues, speech.spans, info.duration, language)
     speak = SpeakSettings(
-        settings.voice, settings.fit, round(float(speech.dialogue_rms_db), 1), frame_seconds(info)
+        settings.voice, settings.fit, round(float(speech.dialogue_rms_db), 1), info.frame_seconds
     )
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
     try:
@@ -57,7 +57,7 @@ def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deli
     script.cues = cues
     script.video = job.video.name
     script.duration = info.duration
-    script.settings = recorded_settings(settings)
+    script.settings = settings.recorded()
     return deliver(info, script, job.out_dir, name or job.video.stem, settings, work, speech.spans)
 
 
