@@ -179,10 +179,7 @@ def check_script(
     )
     failures = [line for c in checks for line in c.failures]
     failures += timing_failures(checks, settings)
-    if stem is not None:
-        frame = 1.0 / info.fps if info.fps > 0 else 0.04
-        failures += alignment_failures(on_described_clock(cues), stem, frame)
-        notes.append(f"each cue's narration was looked for in {stem.name} within one frame")
+    failures += _alignment(cues, stem, info, notes)
     failures += [line for item in loudness for line in item.failures]
     warnings = [line for c in checks for line in c.warnings] or (
         [] if cues else ["the script has no cues: nothing is described"]
@@ -201,6 +198,14 @@ def check_script(
         notes=notes,
         settings=settings,
     )
+
+
+def _alignment(cues: list[Cue], stem: Path | None, info: VideoInfo, notes: list[str]) -> list[str]:
+    """Cues whose narration is not heard in the stem where the script puts it."""
+    if stem is None:
+        return []
+    notes.append(f"each cue's narration was looked for in {stem.name} within one frame")
+    return alignment_failures(on_described_clock(cues), stem, info.frame_seconds)
 
 
 # --- pure judging ------------------------------------------------------------------------

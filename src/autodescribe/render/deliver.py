@@ -21,7 +21,7 @@ from autodescribe.formats.srt import write_srt
 from autodescribe.formats.webvtt import write_vtt
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.qc.loudness import mix_as_rendered
-from autodescribe.qc.report import check_script, verdict_line, write_qc
+from autodescribe.qc.report import QCReport, check_script, verdict_line, write_qc
 from autodescribe.render.hls import write_hls
 from autodescribe.render.mix import (
     RenderReport,
@@ -141,7 +141,7 @@ def deliver(
     work: WorkDir,
     dialogue: Sequence[SpeechSpan] = (),
 ) -> Deliverables:
-    """Render (unless an identical render is already there) and write every script format."""
+    """Render (unless an identical render is already there), write every script format, check."""
     paths = output_paths(out_dir, name, output_container(info.path, settings.render.container))
     out_dir.mkdir(parents=True, exist_ok=True)
     key = stable_hash(
@@ -169,13 +169,31 @@ def deliver(
         work.computed.append("render")
     hls = None
     if settings.render.hls:
-        folder = out_dir / f"{name}.hls"
         hls = write_hls(
             paths["video"],
-            folder,
+            out_dir / f"{name}.hls",
             script.language,
             described_default=settings.render.described_default,
         )
+    qc = _quality_check(info, script, paths, settings, report, dialogue)
+    return Deliverables(
+        report=report,
+        passed_qc=qc.passed,
+        hls=hls,
+        qc_line=verdict_line(qc, paths["qc"]),
+        **paths,
+    )
+
+
+def _quality_check(
+    info: VideoInfo,
+    script: Script,
+    paths: dict[str, Path],
+    settings: NarrateSettings,
+    report: RenderReport,
+    dialogue: Sequence[SpeechSpan],
+) -> QCReport:
+    """`check` on what was delivered, written to NAME.qc.json."""
     qc = check_script(
         Path(info.path),
         script.cues,
@@ -197,10 +215,4 @@ def deliver(
     write_qc(qc, paths["qc"])
     for failure in qc.failures:
         log.info("QC: %s", failure)
-    return Deliverables(
-        report=report,
-        passed_qc=qc.passed,
-        hls=hls,
-        qc_line=verdict_line(qc, paths["qc"]),
-        **paths,
-    )
+    return qc

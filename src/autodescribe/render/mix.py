@@ -139,14 +139,7 @@ def render_described(
     finally:
         tmp.unlink(missing_ok=True)
         scratch.cleanup()
-    if not marked:
-        log.warning(
-            "%s cannot mark the described track for the visually impaired; use .mp4, .mkv or .webm",
-            out_path.suffix or "this container",
-        )
-    frame = 1.0 / video.fps if video.fps > 0 else 0.04
-    if abs(written - duration) > frame:
-        log.warning("rendered %.3f s but expected %.3f s", written, duration)
+    _warn_about_output(out_path, marked, written, duration, video.frame_seconds)
     return RenderReport(
         path=str(out_path),
         duration=written,
@@ -160,6 +153,18 @@ def render_described(
         video=muxing.video_mode,
         extension_seconds=frozen_seconds(freezes),
     )
+
+
+def _warn_about_output(
+    out_path: Path, marked: bool, written: float, duration: float, frame: float
+) -> None:
+    if not marked:
+        log.warning(
+            "%s cannot mark the described track for the visually impaired; use .mp4, .mkv or .webm",
+            out_path.suffix or "this container",
+        )
+    if abs(written - duration) > frame:
+        log.warning("rendered %.3f s but expected %.3f s", written, duration)
 
 
 def _splice(

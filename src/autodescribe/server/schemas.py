@@ -120,6 +120,43 @@ class FileView(BaseModel):
     url: str
 
 
+class QCFinding(BaseModel):
+    """One line of the quality check, and the cue it concerns, if any."""
+
+    message: str = Field(description="the line as the report words it")
+    cue: int | None = Field(
+        description="1-based index of the cue it concerns, in script order; null for the whole"
+        " programme (loudness)"
+    )
+    time: float | None = Field(description="that cue's start in seconds, as the script says")
+
+
+class QCCue(BaseModel):
+    """What the quality check found in one cue."""
+
+    index: int = Field(description="1-based, in script order")
+    start: float
+    end: float
+    text: str
+    passed: bool
+    failures: list[str]
+    warnings: list[str] = Field(description="measures that only warn: never a failure")
+
+
+class QualityCheck(BaseModel):
+    """The verdict of the quality check run at the end of a job's last narrate or re-render."""
+
+    passed: bool = Field(description="false when any measure failed; warnings never fail it")
+    summary: str = Field(description="the verdict in words, e.g. 'Quality check passed'")
+    script: str = Field(description="the script file that was checked")
+    language: str
+    checked: float = Field(description="when the report was written (Unix time)")
+    report: str = Field(description="URL of the full report, NAME.qc.json")
+    failures: list[QCFinding]
+    warnings: list[QCFinding]
+    cues: list[QCCue]
+
+
 class Choice(BaseModel):
     name: str = Field(description="the value to send")
     label: str = Field(description="what a person choosing it reads")
