@@ -169,6 +169,51 @@ def test_job_page_shows_progress_and_the_result(
     assert not violations, describe_axe(violations)
 
 
+def _verdict(page: Any) -> dict[str, Any]:
+    """The job's quality check as the API gives it, fetched from the job page."""
+    verdict: dict[str, Any] = page.evaluate(
+        "fetch(`/v1/jobs/${new URLSearchParams(location.search).get('id')}/qc`).then(r => r.json())"
+    )
+    return verdict
+
+
+def _clock(seconds: float) -> str:
+    """The page's way of writing a time: 4.0 -> '0:04.0'."""
+    tenths = round(seconds * 10)
+    return f"{tenths // 600}:{(tenths % 600) / 10:04.1f}"
+
+
+def _checked(page: Any) -> None:
+    page.locator('#qc-section:not([data-verdict="pending"])').wait_for()
+
+
+def test_job_page_shows_the_quality_check_verdict(
+    page: Any, job_url: str, axe_scan: Scan, describe_axe: Any
+) -> None:
+    page.goto(job_url)
+    _checked(page)
+    verdict = _verdict(page)
+    region = page.locator("#qc-verdict")
+    assert region.get_attribute("role") == "status"
+    assert region.inner_text() == verdict["summary"] + "."
+    outcome = "passed" if verdict["passed"] else "failed"
+    assert region.inner_text().startswith(f"Quality check {outcome}")
+    assert page.get_by_role("heading", name="Quality check").count() == 1
+    for kind in ("failures", "warnings"):
+        items = page.locator(f"#qc-{kind} li")
+        assert items.count() == len(verdict[kind]), kind
+        assert page.locator(f"#qc-{kind}-group").is_hidden() == (not verdict[kind])
+        for item, finding in zip(items.all(), verdict[kind], strict=True):
+            where = "Whole video:"
+            if finding["cue"] is not None:
+                where = f"Description {finding['cue']} at {_clock(finding['time'])}"
+            assert item.inner_text().startswith(where), (item.inner_text(), finding)
+    report = page.get_by_role("link", name="Full quality check report (JSON)")
+    assert report.get_attribute("href") == verdict["report"]
+    violations = axe_scan(page)
+    assert not violations, describe_axe(violations)
+
+
 def test_player_plays_and_follows_the_description_cues(page: Any, job_url: str) -> None:
     page.goto(job_url)
     video = page.locator("#player")
@@ -222,3 +267,30 @@ def test_rerender_from_the_edited_script(page: Any, job_url: str) -> None:
     page.locator("#cue-list li", has_text="The picture fades to black.").wait_for()
     vtt = page.evaluate("fetch(document.querySelector('#player track').src).then(r => r.text())")
     assert "The picture fades to black." in vtt
+
+
+def test_a_failed_quality_check_links_each_finding_to_its_cue(
+    page: Any, job_url: str, axe_scan: Scan, describe_axe: Any
+) -> None:
+    page.goto(job_url)
+    first = page.locator("#script-cues li").first
+    first.wait_for()
+    _checked(page)
+    first.get_by_label("Words").fill("We see a door.")  # breaks the 'we-see' writing rule
+    page.get_by_role("button", name="Save and re-render").click()
+    page.locator("#qc-verdict", has_text="runs again when the re-render finishes").wait_for()
+    failed = page.locator("#qc-verdict", has_text="Quality check failed")
+    failed.wait_for(timeout=FINISHED_TIMEOUT_MS)
+    verdict = _verdict(page)
+    assert failed.inner_text() == verdict["summary"] + "."
+    broken = next(f for f in verdict["failures"] if "'we-see'" in f["message"])
+    assert broken["cue"] == 1
+    item = page.locator("#qc-failures li", has_text="'we-see'")
+    link = item.get_by_role("link")
+    assert link.inner_text() == f"Description 1 at {_clock(broken['time'])}"
+    link.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "cue-1-text"
+    assert page.evaluate("document.activeElement.value") == "We see a door."
+    violations = axe_scan(page)
+    assert not violations, describe_axe(violations)

@@ -103,6 +103,47 @@ def test_job_is_listed_and_looked_up(client: TestClient, finished: tuple[str, An
     assert job["status"] == "done" and job["options"]["describer"] == "basic"
 
 
+CUE_FIELDS = ("index", "start", "end", "text", "passed", "failures", "warnings")
+
+
+def assert_verdict_is_the_report(verdict: dict[str, Any], report: dict[str, Any]) -> None:
+    """The API's verdict says what NAME.qc.json says: same lines, same cues, warnings kept apart."""
+    assert verdict["passed"] is report["passed"]
+    assert [f["message"] for f in verdict["failures"]] == report["failures"]
+    assert [w["message"] for w in verdict["warnings"]] == report["warnings"]
+    assert verdict["cues"] == [{k: cue[k] for k in CUE_FIELDS} for cue in report["cues"]]
+    outcome = "passed" if report["passed"] else "failed"
+    assert verdict["summary"].startswith(f"Quality check {outcome}")
+    if report["warnings"]:
+        assert f"{len(report['warnings'])} warning" in verdict["summary"]
+    else:
+        assert "warning" not in verdict["summary"]
+    starts = {cue["index"]: cue["start"] for cue in report["cues"]}
+    by_cue = {line: cue["index"] for cue in report["cues"] for line in cue["failures"]}
+    by_cue |= {line: cue["index"] for cue in report["cues"] for line in cue["warnings"]}
+    for finding in verdict["failures"] + verdict["warnings"]:
+        if finding["message"] in by_cue:
+            assert finding["cue"] == by_cue[finding["message"]], finding
+        if finding["cue"] is None:
+            assert finding["time"] is None
+        else:
+            assert finding["time"] == starts[finding["cue"]], finding
+
+
+def test_quality_check_verdict_is_the_jobs_report(
+    client: TestClient, finished: tuple[str, Any]
+) -> None:
+    job_id, _ = finished
+    answer = client.get(f"/v1/jobs/{job_id}/qc")
+    assert answer.status_code == 200, answer.text
+    verdict = answer.json()
+    assert verdict["script"] == "street scene.script.json" and verdict["language"] == "en"
+    assert verdict["report"] == f"/v1/jobs/{job_id}/files/street scene.qc.json"
+    report = client.get(verdict["report"]).json()
+    assert_verdict_is_the_report(verdict, report)
+    assert client.get(f"/v1/jobs/{job_id}/qc", params={"language": "fr"}).status_code == 404
+
+
 def test_deliverables_download_with_ranges(client: TestClient, finished: tuple[str, Any]) -> None:
     job_id, _ = finished
     files = {f["name"]: f for f in client.get(f"/v1/jobs/{job_id}/files").json()}
@@ -242,6 +283,29 @@ def test_render_again_from_the_edited_script(client: TestClient, finished: tuple
     assert events[-1]["status"] == "done", events[-1]
     vtt = client.get(f"/v1/jobs/{job_id}/files/street scene.ad.vtt").text
     assert "The screen turns dark." in vtt
+
+
+def test_quality_check_of_a_rerender_that_fails_it(
+    client: TestClient, finished: tuple[str, Any]
+) -> None:
+    job_id, _ = finished
+    script = client.get(f"/v1/jobs/{job_id}/script").json()
+    first = script["cues"][0]
+    script["cues"][0] = {**first, "text": "We see a door."}  # breaks the 'we-see' writing rule
+    assert client.put(f"/v1/jobs/{job_id}/script", json=script).status_code == 200
+    assert client.post(f"/v1/jobs/{job_id}/render").status_code == 202
+    waiting = client.get(f"/v1/jobs/{job_id}/qc")
+    assert waiting.status_code == 409, "a re-render's verdict is not the last render's"
+    assert follow(client, job_id)[-1]["status"] == "done"
+    verdict = client.get(f"/v1/jobs/{job_id}/qc").json()
+    assert verdict["passed"] is False
+    assert verdict["summary"].startswith("Quality check failed with ")
+    broken = [f for f in verdict["failures"] if "'we-see'" in f["message"]]
+    assert len(broken) == 1, verdict["failures"]
+    assert broken[0]["cue"] == 1 and broken[0]["time"] == pytest.approx(first["start"])
+    assert verdict["cues"][0]["passed"] is False
+    assert broken[0]["message"] in verdict["cues"][0]["failures"]
+    assert_verdict_is_the_report(verdict, client.get(verdict["report"]).json())
 
 
 def test_interrupted_job_resumes_where_it_stopped(
@@ -407,6 +471,7 @@ def test_restart_queues_interrupted_jobs_again(tmp_path: Path) -> None:
     with client_for(tmp_path, workers=0) as client:
         job = client.get(f"/v1/jobs/{job_id}").json()
         assert job["status"] == "queued" and job["attempts"] == 1
+        assert client.get(f"/v1/jobs/{job_id}/qc").status_code == 409, "no verdict before done"
         assert client.get(f"/v1/jobs/{alive.id}").json()["status"] == "running"
 
 
@@ -414,6 +479,8 @@ def test_token_is_required_when_set(tmp_path: Path) -> None:
     with client_for(tmp_path, workers=0, token="s3cret") as client:
         assert client.get("/v1/jobs").status_code == 401
         assert client.get("/v1/choices").status_code == 401
+        some_job = "3f0c9b8e-8d5e-4a4e-9a57-1b2c3d4e5f60"
+        assert client.get(f"/v1/jobs/{some_job}/qc").status_code == 401
         assert client.get("/v1/jobs", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/v1/jobs", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert client.get("/").status_code == 200, "the web app itself is public"
@@ -428,6 +495,10 @@ def test_openapi_and_web_app_are_served(idle: tuple[TestClient, Path]) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"].keys()
     assert {"/v1/jobs", "/v1/jobs/{job_id}/script", "/v1/jobs/{job_id}/events"} <= paths
+    verdict = spec["paths"]["/v1/jobs/{job_id}/qc"]["get"]["responses"]["200"]["content"]
+    assert verdict["application/json"]["schema"]["$ref"].endswith("/QualityCheck")
+    fields = spec["components"]["schemas"]["QualityCheck"]["properties"]
+    assert {"passed", "summary", "failures", "warnings", "cues"} <= fields.keys()
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
     page = client.get("/")

@@ -270,6 +270,7 @@ def test_file_names_and_job_ids_cannot_leave_the_job(
             f"/v1/jobs/{trick}",
             f"/v1/jobs/{trick}/files/jobs.sqlite3",
             f"/v1/jobs/{trick}/script",
+            f"/v1/jobs/{trick}/qc",
             f"/{trick}",
             f"/v1/jobs/{job_id}/files/{trick}%2F..%2F..%2F..%2Foutside%2Fsecret.txt",
         )
@@ -312,6 +313,11 @@ def test_symlinks_planted_in_a_job_folder_lead_nowhere(
         assert client.put(f"/v1/jobs/{job_id}/script", json={"cues": edited}).status_code == 200
         assert read_script(outside / "foreign.script.json") == foreign, "written through a link"
         assert read_script(out / "clip.script.json").cues[0].text == "A door opens."
+        assert client.get(f"/v1/jobs/{job_id}/qc").status_code == 200
+        (out / "clip.qc.json").unlink()
+        (out / "clip.qc.json").symlink_to(outside / "secret.txt")
+        answer = client.get(f"/v1/jobs/{job_id}/qc")
+        assert answer.status_code == 404 and SECRET not in answer.content, "read through a link"
         # a whole folder swapped for a link: neither its listing nor its files are served
         shutil.rmtree(out)
         out.symlink_to(outside, target_is_directory=True)

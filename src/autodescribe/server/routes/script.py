@@ -17,9 +17,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import ValidationError
 
 from autodescribe.errors import AutodescribeError
-from autodescribe.server.routes import JobId, job_or_404, store_of
+from autodescribe.server.routes import JobId, job_or_404, script_path
 from autodescribe.server.schemas import Problem
-from autodescribe.server.security import listed
 from autodescribe.types import Cue, Script, from_jsonable, to_jsonable
 
 router = APIRouter(prefix="/v1/jobs/{job_id}/script", tags=["script"])
@@ -41,26 +40,13 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-def _script_path(request: Request, job_id: str, language: str | None) -> Path:
-    from autodescribe.formats.script_json import read_script
-
-    job = job_or_404(request, job_id)
-    store = store_of(request)
-    paths = listed(store.jobs_dir, store.folder(job).out_dir, "*.script.json")
-    if language is not None:
-        paths = [p for p in paths if read_script(p).language == language]
-    if not paths:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no script for this job yet; wait for it")
-    return paths[0]
-
-
 @router.get("", responses={404: {"model": Problem}}, summary="The description script (JSON)")
 def get_script(
     request: Request, job_id: JobId, language: str | None = Query(None, max_length=8)
 ) -> dict[str, Any]:
     from autodescribe.formats.script_json import read_script
 
-    data: dict[str, Any] = to_jsonable(read_script(_script_path(request, job_id, language)))
+    data: dict[str, Any] = to_jsonable(read_script(script_path(request, job_id, language)))
     return data
 
 
@@ -78,7 +64,7 @@ async def put_script(
     job = job_or_404(request, job_id)
     if not job.finished:
         raise HTTPException(status.HTTP_409_CONFLICT, "the job is still running; wait for it")
-    path = _script_path(request, job_id, language)
+    path = script_path(request, job_id, language)
     body = await _body(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     stored = read_script(path)

@@ -291,6 +291,13 @@ function showJob(job) {
   if (job.status === "done" || job.status === "failed") {
     if (page.events) page.events.close();
     if (job.status === "done") loadResults();
+    else showQualityPending("No quality check: the job failed.");
+  } else {
+    showQualityPending(
+      job.kind === "render"
+        ? "The quality check runs again when the re-render finishes."
+        : "The quality check runs when the job finishes.",
+    );
   }
 }
 
@@ -314,6 +321,7 @@ async function loadResults() {
   showFiles();
   showPlayer();
   showEditor();
+  await loadQuality();
 }
 
 function fileUrl(role) {
@@ -419,6 +427,66 @@ function switchSoundtrack() {
   );
 }
 
+// ---- the quality check --------------------------------------------------------------
+
+async function loadQuality() {
+  let report;
+  try {
+    report = await api(`/v1/jobs/${page.id}/qc`);
+  } catch (error) {
+    showQualityPending(`No quality check to show: ${error.message}`);
+    return;
+  }
+  showQuality(report);
+}
+
+// Says `text` in the verdict's live region, once: the same words again are not announced again.
+function sayVerdict(text) {
+  const summary = byId("qc-summary");
+  if (summary.textContent !== text) summary.textContent = text;
+}
+
+function showQualityPending(text) {
+  byId("qc-section").dataset.verdict = "pending";
+  sayVerdict(text);
+  for (const id of ["qc-failures-group", "qc-warnings-group", "qc-help", "qc-report"]) byId(id).hidden = true;
+}
+
+function showQuality(report) {
+  byId("qc-section").dataset.verdict = report.passed ? "passed" : "failed";
+  sayVerdict(`${report.summary}.`);
+  for (const [kind, findings] of [["failures", report.failures], ["warnings", report.warnings]]) {
+    byId(`qc-${kind}`).replaceChildren(...findings.map(findingItem));
+    byId(`qc-${kind}-group`).hidden = findings.length === 0;
+  }
+  const linked = [...report.failures, ...report.warnings].some((finding) => finding.cue !== null);
+  byId("qc-help").hidden = !linked;
+  byId("qc-report-link").href = report.report;
+  byId("qc-report").hidden = false;
+}
+
+// A line about a cue starts with a link to that cue's words in the editor; the report's own
+// "cue 2 at 00:00:04.000:" prefix is left out, since the link says the same.
+function findingItem(finding) {
+  if (finding.cue === null) {
+    return element("li", {}, element("span", { class: "qc-where", text: "Whole video:" }), ` ${finding.message}`);
+  }
+  const message = finding.message.replace(/^cue \d+ at [0-9:.,]+:\s*/, "");
+  const link = element("a", {
+    href: `#cue-${finding.cue}-text`,
+    class: "qc-where",
+    text: `Description ${finding.cue} at ${clock(finding.time)}`,
+  });
+  link.addEventListener("click", (event) => {
+    const field = byId(`cue-${finding.cue}-text`);
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+  return element("li", {}, link, `: ${message}`);
+}
+
 // ---- the script editor --------------------------------------------------------------
 
 function showEditor() {
@@ -488,7 +556,7 @@ async function saveScript(render) {
     showEditor();
     showCueList();
     if (!render) {
-      status.textContent = "Script saved. Re-render to hear the changes.";
+      status.textContent = "Script saved. Re-render to hear the changes and check them again.";
       return;
     }
     showJob(await api(`/v1/jobs/${page.id}/render`, { method: "POST" }));
