@@ -41,7 +41,7 @@ def script(tmp_path: Path) -> Script:
 
 
 def _write_dapt(script: Script, path: Path) -> None:
-    write_dapt(script, path, audio_base=path.parent)
+    write_dapt(script, path)
 
 
 WRITERS: dict[str, tuple[str, Callable[[Script, Path], None]]] = {
@@ -79,6 +79,6 @@ def _seen_through(kind: str, text: str) -> str:
 
 def test_dapt_round_trip_also_keeps_scene_and_audio(script: Script, tmp_path: Path) -> None:
     path = tmp_path / "film.dapt.ttml"
-    write_dapt(script, path, audio_base=tmp_path)
+    write_dapt(script, path)
     cues = read_cues(path)
     assert [(c.scene, c.audio) for c in cues] == [(c.scene, c.audio) for c in script.cues]

@@ -34,7 +34,12 @@ def render(
     loudness: opt.Loudness = opt.DEFAULT_LOUDNESS,
     original_default: opt.OriginalDefault = False,
     hls: opt.Hls = False,
+    dash: Annotated[bool, typer.Option("--dash", help="also write an MPEG-DASH package")] = False,
     force: Annotated[bool, typer.Option("--force", help="voice every cue again")] = False,
+    revoice: Annotated[
+        bool,
+        typer.Option("--revoice", help="speak every cue, even where the script has its own audio"),
+    ] = False,
     wait: opt.Wait = False,
     verbose: opt.Verbose = False,
     debug: opt.Debug = False,
@@ -57,12 +62,15 @@ def render(
             voice=VoiceSettings(voice=voice.value, name=voice_name),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(
-                loudness=loudness.value, described_default=not original_default, hls=hls
+                loudness=loudness.value,
+                described_default=not original_default,
+                hls=hls,
+                dash=dash,
             ),
             force=force,
         )
         job = NarrateJob(video=video, out_dir=out_dir or video.parent, settings=settings, wait=wait)
-        deliverables = render_script(job, script, name)
+        deliverables = render_script(job, script, name, revoice=revoice)
         for path in deliverables.files():
             typer.echo(str(path))
         typer.echo(deliverables.qc_line, err=True)

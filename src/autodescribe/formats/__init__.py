@@ -23,6 +23,7 @@ CUE_READERS: dict[str, str] = {
     ".srt": "autodescribe.formats.srt:read_srt",
     ".ttml": "autodescribe.formats.dapt:read_dapt",
     ".dapt": "autodescribe.formats.dapt:read_dapt",
+    ".xml": "autodescribe.formats.dapt:read_dapt",  # DAPT's own examples are .xml
 }
 
 _TIMESTAMP = re.compile(r"^(?:(\d+):)?([0-5]\d):([0-5]\d)[.,](\d{1,3})$")

@@ -16,7 +16,7 @@ from pathlib import Path
 from autodescribe.analysis.speech import speech_stage
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.config import NarrateJob
-from autodescribe.formats import read_clock, read_cues
+from autodescribe.formats import dapt, read_clock, read_cues
 from autodescribe.formats.script_json import read_script
 from autodescribe.media.probe import probe
 from autodescribe.render.deliver import Deliverables, deliver
@@ -31,16 +31,24 @@ from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken
 log = logging.getLogger(__name__)
 
 
-def render_script(job: NarrateJob, script_path: Path, name: str | None = None) -> Deliverables:
-    """Deliver `job.video` narrated from `script_path`, with the job's voice and render settings."""
+def render_script(
+    job: NarrateJob, script_path: Path, name: str | None = None, revoice: bool = False
+) -> Deliverables:
+    """Deliver `job.video` narrated from `script_path`, with the job's voice and render settings.
+
+    A script that carries its own recordings (a DAPT As-recorded Script) keeps
+    them, unless `revoice` asks for the voice to speak every cue instead.
+    """
     with work_lock(job.work_dir, wait=job.wait):
-        return _render_script(job, script_path, name)
+        return _render_script(job, script_path, name, revoice)
 
 
-def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deliverables:
+def _render_script(
+    job: NarrateJob, script_path: Path, name: str | None, revoice: bool
+) -> Deliverables:
     settings = job.settings
     info = probe(job.video)
-    script = load_script(script_path, settings.languages[0], info.duration)
+    script = load_script(script_path, settings.languages[0], info.duration, revoice)
     language = check_language(script.language)
     work = WorkDir(job.work_dir, force=settings.force)
     speech, speech_key = speech_stage(info, job, work)
@@ -51,7 +59,9 @@ def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deli
     voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
     try:
         key = stable_hash("voice-script", speech_key, language, speak)
-        cues = speak_descriptions(items, voice, None, work, key, speak, spoken_before(work))
+        recorded = {c.text: c.audio for c in script.cues if c.audio and Path(c.audio).is_file()}
+        spoken = {**spoken_before(work), **recorded}
+        cues = speak_descriptions(items, voice, None, work, key, speak, spoken)
     finally:
         voice.close()
     script.cues = cues
@@ -61,14 +71,16 @@ def _render_script(job: NarrateJob, script_path: Path, name: str | None) -> Deli
     return deliver(info, script, job.out_dir, name or job.video.stem, settings, work, speech.spans)
 
 
-def load_script(path: Path, language: str, duration: float) -> Script:
-    """A script from any supported format; formats without metadata get the given language."""
+def load_script(path: Path, language: str, duration: float, revoice: bool = False) -> Script:
+    """A script from any supported format; formats without metadata get the given language.
+
+    A DAPT script's text is taken in `language` where it has one; its recordings
+    (an As-recorded Script's) are kept unless `revoice`.
+    """
     if path.suffix.lower() == ".json":
         return read_script(path)
-    if path.suffix.lower() in (".ttml", ".dapt"):
-        from autodescribe.formats.dapt import read_dapt_script
-
-        return read_dapt_script(path)
+    if path.suffix.lower() in dapt.SUFFIXES:
+        return dapt.read_dapt_script(path, language=language, revoice=revoice)
     cues = read_cues(path)
     clock, freezes = read_clock(path, cues)
     if clock == "described":
