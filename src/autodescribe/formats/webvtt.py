@@ -3,33 +3,34 @@
 Cue text is escaped as the WebVTT spec asks (`&`, `<`, `>` become character
 references, which also keeps a literal `-->` out of the payload). A blank line
 ends a cue, so blank lines inside a description are dropped.
+
+Reading runs the spec's parser algorithm (`webvtt_parser`), so a file gives the
+cues a browser shows: a wrong signature is one error naming line 1; a cue with
+a malformed timing line is skipped with a warning naming its line, as browsers
+skip it; ids, settings, STYLE/REGION and NOTE blocks are read and dropped.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from autodescribe.errors import MediaError
-from autodescribe.formats import (
-    format_timestamp,
-    parse_timestamp,
-    read_text,
-    text_blocks,
-    text_lines,
+from autodescribe.formats import format_timestamp, text_lines
+from autodescribe.formats.webvtt_parser import (
+    SignatureError,
+    VttDocument,
+    parse_webvtt,
+    plain_text,
 )
 from autodescribe.types import Cue
 from autodescribe.util.cache import write_atomic
 
 log = logging.getLogger(__name__)
 
-_HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
-_TIMING = re.compile(r"^\s*(\S+)[ \t]+-->[ \t]+(\S+)(?:[ \t]+.*)?$")
-_TAG = re.compile(r"<[^>\n]*>")
-_SKIPPED_BLOCKS = re.compile(r"^(?:NOTE|STYLE|REGION)(?:[ \t].*)?$")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def write_vtt(cues: Sequence[Cue], path: Path, note: Sequence[str] = ()) -> None:
@@ -50,48 +51,51 @@ def write_vtt(cues: Sequence[Cue], path: Path, note: Sequence[str] = ()) -> None
 
 
 def read_vtt(path: Path) -> list[Cue]:
-    """Cues of a WebVTT file: ids, cue settings, tags and NOTE/STYLE blocks are dropped."""
-    text = read_text(path)
-    blocks = list(text_blocks(text.split("\n")))
-    if not blocks or not _HEADER.match(blocks[0][1][0]):
-        raise MediaError(
-            f"{path.name} is not WebVTT (it must start with 'WEBVTT')", "check the file"
-        )
-    cues: list[Cue] = []
-    for line_no, block in blocks[1:]:
-        if _SKIPPED_BLOCKS.match(block[0]):
-            continue
-        timing_at = 0 if "-->" in block[0] else 1
-        if timing_at >= len(block) or "-->" not in block[timing_at]:
-            log.warning("%s line %d: block without cue timings skipped", path.name, line_no)
-            continue
-        start, end = _parse_timing(block[timing_at], path, line_no + timing_at)
-        payload = "\n".join(block[timing_at + 1 :])
-        cues.append(Cue(start=start, end=end, text=html.unescape(_TAG.sub("", payload))))
-    return cues
+    """Cues of a WebVTT file as browsers read it, text without tags and with references decoded."""
+    document = load_vtt(path)
+    for problem in document.problems:
+        log.warning("%s line %d: %s", path.name, problem.line, problem.message)
+    return [Cue(start=c.start, end=c.end, text=plain_text(c.text)) for c in document.cues]
 
 
 def read_vtt_notes(path: Path) -> list[str]:
     """The lines of every NOTE block (a NOTE block's own first line included, minus `NOTE`)."""
     lines: list[str] = []
-    for _, block in text_blocks(read_text(path).split("\n")):
-        if block[0].startswith("NOTE") and block[0][4:5] in ("", " ", "\t"):
-            lines += [block[0][4:].strip(), *block[1:]]
+    for _, comment in load_vtt(path).comments:
+        first, *rest = comment.split("\n")
+        lines += [first[4:].strip(), *rest]
     return [line for line in lines if line]
+
+
+def load_vtt(path: Path) -> VttDocument:
+    """The parsed file: cues with ids and raw text, NOTE blocks, and what a browser skips.
+
+    Raises MediaError, naming the line, when the file is not UTF-8 or lacks the signature.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MediaError(f"cannot read script {path} ({exc.strerror})", "check the path") from exc
+    try:
+        return parse_webvtt(_decode(data, path.name))
+    except SignatureError as exc:
+        raise MediaError(
+            f"{path.name} line 1: not WebVTT: {exc.reason}",
+            "make the first line WEBVTT, optionally followed by a space and a title",
+        ) from exc
+
+
+def _decode(data: bytes, name: str) -> str:
+    """UTF-8 text, one leading byte order mark removed, as the spec decodes it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = len(_LINE_BREAK.split(data[: exc.start]))
+        raise MediaError(
+            f"{name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8 and try again",
+        ) from exc
 
 
 def _escape(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _parse_timing(line: str, path: Path, line_no: int) -> tuple[float, float]:
-    match = _TIMING.match(line)
-    try:
-        if not match:
-            raise ValueError(line)
-        return parse_timestamp(match.group(1)), parse_timestamp(match.group(2))
-    except ValueError as exc:
-        raise MediaError(
-            f"{path.name} line {line_no}: bad cue timing {line.strip()!r}",
-            "write it as 00:00:01.000 --> 00:00:02.500",
-        ) from exc
