@@ -1,7 +1,8 @@
-"""Shared fixtures: generated media with known truth, and a real chat-completions server."""
+"""Shared fixtures: media with known truth, a real chat-completions server, and `check`."""
 
 from __future__ import annotations
 
+import glob
 import json
 import subprocess
 import sys
@@ -73,3 +74,74 @@ def start_server() -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers.values():
         server.stop()
+
+
+def check_report(video: Path, script: Path, preset: str, reports: Path) -> tuple[int, str]:
+    """Run `autodescribe check VIDEO --script SCRIPT` as a user would: its exit code and failures.
+
+    The report goes to `reports`, so the result's own NAME.qc.json is left alone.
+    """
+    from typer.testing import CliRunner
+
+    from autodescribe.cli import app
+
+    args = ["check", str(video), "--script", str(script), "--preset", preset]
+    result = CliRunner().invoke(app, [*args, "-o", str(reports), "--json"])
+    if result.exit_code in (0, 1) and result.stdout.strip():
+        said = "\n".join("FAIL: " + line for line in json.loads(result.stdout)["failures"])
+    else:
+        said = result.output + (repr(result.exception) if result.exception else "")
+    return result.exit_code, f"`autodescribe {' '.join(args)}` exited {result.exit_code}:\n{said}"
+
+
+def rendered_preset(script: Path) -> str:
+    """The loudness preset a NAME.script.json says its result was rendered for."""
+    settings = json.loads(script.read_text(encoding="utf-8")).get("settings") or {}
+    return settings.get("render", {}).get("loudness") or "ebu"
+
+
+def described_video(out: Path, name: str) -> Path:
+    """The one NAME.described.* video in `out`."""
+    found = [p for p in out.glob(glob.escape(name) + ".described.*") if p.is_file()]
+    assert len(found) == 1, f"expected one {name}.described.* in {out}, found {found}"
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def passes_check(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Path, str, Path | str], None]:
+    """Assert that `autodescribe check` passes a narrate or render result, on both clocks.
+
+    Call it as `passes_check(out, name, programme)`: the programme is checked
+    with NAME.script.json, and NAME.described.* with NAME.ad.vtt (the files
+    paired with the described video are on its clock), against the loudness
+    preset the script says it was rendered for. Exit 0 is expected; the
+    assertion message names the command and lists the report's failures.
+    """
+
+    def assert_passes(out: Path, name: str, programme: Path | str) -> None:
+        reports = tmp_path_factory.mktemp("check")
+        script = out / f"{name}.script.json"
+        preset = rendered_preset(script)
+        pairs = ((Path(programme), script), (described_video(out, name), out / f"{name}.ad.vtt"))
+        for video, paired in pairs:
+            code, said = check_report(video, paired, preset, reports)
+            assert code == 0, said
+
+    return assert_passes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests see no describer server but the ones they start, whatever the machine runs.
+
+    `--describer auto` (the default) looks at these variables and at a local
+    Ollama; a developer's own server must not change what the tests describe with.
+    """
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "AUTODESCRIBE_")) and name != "AUTODESCRIBE_CHROMIUM":
+            del os.environ[name]
+    os.environ["OLLAMA_HOST"] = "127.0.0.1:9"  # the discard port: nothing listens there
+    os.environ["HF_HUB_OFFLINE"] = "1"

@@ -71,7 +71,9 @@ class GapSettings(_Section):
 
 
 class DescribeSettings(_Section):
-    describer: str = "basic"
+    describer: str = Field(
+        "auto", description="a registered describer; auto = the best this machine offers"
+    )
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
@@ -130,8 +132,33 @@ class RenderSettings(_Section):
     )
     video_preset: str = Field("fast", description="x264 speed preset when re-encoding")
     hls: bool = Field(False, description="also write an HLS package (NAME.hls/master.m3u8)")
+    dash: bool = Field(
+        False, description="also write an MPEG-DASH package (NAME.dash/manifest.mpd)"
+    )
     container: Literal["mp4", "mov", "m4v", "mkv", "webm"] | None = Field(
         None, description="container of the described video; None = the input's (else mp4)"
+    )
+
+
+class CharacterSettings(_Section):
+    """Who is on screen: faces grouped into identities per film, named when the film names them.
+
+    `auto` runs the stage when the face backend is installed (`pip install
+    "autodescribe[faces]"`) and skips it otherwise; `off` removes it: no frame
+    is searched for faces. Faces, identities and thumbnails stay in the job's
+    own work folder; nothing is kept across videos and nothing leaves the machine.
+    """
+
+    enabled: Literal["auto", "off"] = "auto"
+    backend: str = Field("dlib", description="a registered face analyzer")
+    threshold: float = Field(
+        0.5, gt=0, le=1.5, description="largest descriptor distance between faces of one person"
+    )
+    max_side: int = Field(
+        640, ge=160, description="keyframes are scaled to this longest side to find faces"
+    )
+    min_sightings: int = Field(
+        2, ge=1, description="an identity seen on fewer keyframes is dropped as a stray detection"
     )
 
 

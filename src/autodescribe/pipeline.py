@@ -22,6 +22,7 @@ from autodescribe.backends.describe import (
     describer_class,
     describer_options,
     make_describer,
+    resolve_describer,
 )
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.transcribe import transcribers
@@ -114,8 +115,25 @@ class Analysis:
     key: str  # hash of the stages the descriptions depend on
 
 
+def with_describer_resolved(job: NarrateJob) -> NarrateJob:
+    """`job` with describer `auto` replaced by what it picks here, said in one line.
+
+    What it picks (describer, model, server) is what the script records and the
+    cache keys hash, so a rerun in the same environment reuses the descriptions.
+    """
+    describe = resolve_describer(job.settings.describe)
+    if describe is job.settings.describe:
+        return job
+    settings = job.settings.model_copy(update={"describe": describe})
+    return job.model_copy(update={"settings": settings})
+
+
 def narrate(job: NarrateJob) -> NarrateResult:
-    """Run the whole pipeline for `job`, holding its work folder's lock (one run per output)."""
+    """Run the whole pipeline for `job`, holding its work folder's lock (one run per output).
+
+    `auto` is resolved first, once, before any media work.
+    """
+    job = with_describer_resolved(job)
     check_settings(job)
     with work_lock(job.work_dir, wait=job.wait):
         return _narrate(job)

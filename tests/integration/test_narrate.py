@@ -41,6 +41,7 @@ def test_deliverables_are_written(narrated: Path) -> None:
         "sample.ad.txt",
         "sample.ad.vtt",
         "sample.ad.wav",
+        "sample.dapt.audio",  # the DAPT script's per-cue recordings, referenced relatively
         "sample.dapt.ttml",
         "sample.described.mp4",
         "sample.qc.json",
@@ -49,6 +50,14 @@ def test_deliverables_are_written(narrated: Path) -> None:
     qc = json.loads((narrated / "sample.qc.json").read_text())
     assert qc["passed"], qc["failures"]
     assert qc["figures"]["dialogue_overlap_ms"] == 0
+
+
+def test_check_passes_the_result_on_both_clocks(
+    narrated: Path,
+    sample: SampleTruth,
+    passes_check,  # noqa: ANN001
+) -> None:
+    passes_check(narrated, "sample", sample.path)
 
 
 def test_script_json_has_timed_cues(narrated: Path, sample: SampleTruth) -> None:
@@ -97,7 +106,12 @@ def test_vtt_and_srt_agree_with_script(narrated: Path) -> None:
         assert [(round(c.start, 3), round(c.end, 3), c.text) for c in cues] == expected
 
 
-def test_rerun_reuses_every_stage(sample: SampleTruth, tmp_path: Path, start_server) -> None:  # noqa: ANN001
+def test_rerun_reuses_every_stage(
+    sample: SampleTruth,
+    tmp_path: Path,
+    start_server,  # noqa: ANN001
+    passes_check,  # noqa: ANN001
+) -> None:
     server = start_server("--obey-budget")
     video = tmp_path / "film.mp4"
     shutil.copy(sample.path, video)
@@ -121,13 +135,19 @@ def test_rerun_reuses_every_stage(sample: SampleTruth, tmp_path: Path, start_ser
     assert describe_requests() == first, "a new voice re-speaks without describing"
     narrate(video, tmp_path, *args, "--force")
     assert describe_requests() == 2 * first
+    passes_check(tmp_path, "film", video)
 
 
-def test_video_without_audio(sample_no_audio: SampleTruth, tmp_path: Path) -> None:
+def test_video_without_audio(
+    sample_no_audio: SampleTruth,
+    tmp_path: Path,
+    passes_check,  # noqa: ANN001
+) -> None:
     narrate(Path(sample_no_audio.path), tmp_path)
     with av.open(str(tmp_path / "silent film.described.mp4")) as out:
         assert len(out.streams.audio) == 1
         assert out.streams.audio[0].disposition & av.stream.Disposition.visual_impaired
+    passes_check(tmp_path, "silent film", sample_no_audio.path)
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "noise", "truncated", "audio-only"])
@@ -164,7 +184,11 @@ def test_unknown_describer_lists_choices(sample: SampleTruth, tmp_path: Path) ->
     assert "basic" in result.stderr and "openai" in result.stderr
 
 
-def test_two_languages_get_their_own_deliverables(sample: SampleTruth, tmp_path: Path) -> None:
+def test_two_languages_get_their_own_deliverables(
+    sample: SampleTruth,
+    tmp_path: Path,
+    passes_check,  # noqa: ANN001
+) -> None:
     video = tmp_path / "clip.mp4"
     shutil.copy(sample.path, video)
     narrate(video, tmp_path, "--language", "en", "--language", "pl")
@@ -177,6 +201,7 @@ def test_two_languages_get_their_own_deliverables(sample: SampleTruth, tmp_path:
             title = described.metadata.get("title") or described.metadata.get("name")
             assert title == f"{name} - Audio Description"
         assert (tmp_path / f"clip.{code}.ad.wav").exists()
+        passes_check(tmp_path, f"clip.{code}", video)
 
 
 def test_unknown_language_is_a_clear_error(sample: SampleTruth, tmp_path: Path) -> None:

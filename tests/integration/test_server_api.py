@@ -100,7 +100,7 @@ def test_job_is_listed_and_looked_up(client: TestClient, finished: tuple[str, An
     job_id, _ = finished
     assert job_id in [job["id"] for job in client.get("/v1/jobs").json()]
     job = client.get(f"/v1/jobs/{job_id}").json()
-    assert job["status"] == "done" and job["options"]["describer"] == "basic"
+    assert job["status"] == "done" and job["options"]["describer"] == "auto"
 
 
 CUE_FIELDS = ("index", "start", "end", "text", "passed", "failures", "warnings")

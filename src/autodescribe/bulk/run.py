@@ -47,11 +47,12 @@ def caption(
     address: str | None = None,
 ) -> CaptionReport:
     """Caption every video named by `source` into `out` (.jsonl or .parquet); resumable."""
-    from autodescribe.backends.describe import describers
+    from autodescribe.backends.describe import describer_options, resolve_describer
 
     items = read_items(source)
     run = runners.load(runner)
-    describers.load(settings.describer)  # an unknown or missing backend fails before any work
+    settings = resolve_describer(settings)  # `auto` picks once, here, for every worker
+    describer_options(settings)  # a describer that cannot work fails before any video
     started = time.perf_counter()
     counts = {"ok": 0, "failed": 0}
     with open_writer(out) as writer:

@@ -18,6 +18,7 @@ from autodescribe.backends.describe import describers
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.translate import translators
 from autodescribe.backends.voice import voices
+from autodescribe.config import DescribeSettings
 from autodescribe.presets import EXTENDED_MODES, PRESETS
 
 NO_TRANSLATOR = "none"
@@ -48,7 +49,7 @@ else:
     LoudnessName = choice("LoudnessName", PRESETS)
 
 # Defaults as members of their choice (a Typer default must be one of the choices).
-DEFAULT_DESCRIBER = DescriberName("basic")
+DEFAULT_DESCRIBER = DescriberName(DescribeSettings.model_fields["describer"].default)
 DEFAULT_VOICE = VoiceName("piper")
 DEFAULT_SHOTS = ShotDetectorName("pyscenedetect")
 DEFAULT_TRANSLATOR = TranslatorName(NO_TRANSLATOR)
@@ -61,7 +62,12 @@ OutDir = Annotated[
         "-o", "--out-dir", metavar="DIR", help="output folder (default: beside the video)"
     ),
 ]
-Describer = Annotated[DescriberName, typer.Option(help="how scenes are described")]
+Describer = Annotated[
+    DescriberName,
+    typer.Option(
+        help="how scenes are described; auto: the best this machine offers, said in one line"
+    ),
+]
 Model = Annotated[
     str | None, typer.Option(metavar="ID|PATH", help="model id or local path for the describer")
 ]

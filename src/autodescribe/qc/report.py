@@ -64,6 +64,9 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _SCRIPT_SUFFIXES = (".script", ".ad", ".dapt")
+ALL_DESCRIBED = (
+    "every audio track is a described mix: what it says outside the cues is taken as dialogue"
+)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,12 @@ def check_script(
         dialogue = _programme_speech(info, notes)
     else:
         dialogue = shrink_spans(speech, speech_padding)
-    checks = check_cues(cues, cue_audio_seconds(cues), dialogue, info.duration, settings)
+    audio_seconds = cue_audio_seconds(cues)
+    if ALL_DESCRIBED in notes:
+        # no programme track to listen to: the narration itself is not dialogue
+        heard = [(c.start, heard_end(c, s)) for c, s in zip(cues, audio_seconds, strict=True)]
+        dialogue = without_spans(dialogue, heard, margin=0.1)
+    checks = check_cues(cues, audio_seconds, dialogue, info.duration, settings)
     loudness = loudness_checks(
         info,
         mix,
@@ -215,6 +223,26 @@ def shrink_spans(spans: Sequence[SpeechSpan], padding: float) -> list[SpeechSpan
     """Undo `padding` on each side: back to what was actually spoken."""
     inner = (replace(s, start=s.start + padding, end=s.end - padding) for s in spans)
     return [s for s in inner if s.end > s.start]
+
+
+def without_spans(
+    spans: Sequence[SpeechSpan], removed: Sequence[tuple[float, float]], margin: float = 0.0
+) -> list[SpeechSpan]:
+    """`spans` with the parts inside any of `removed` (widened by `margin`) cut out."""
+    kept = list(spans)
+    for start, end in sorted(removed):
+        cut_start, cut_end = start - margin, end + margin
+        pieces: list[SpeechSpan] = []
+        for span in kept:
+            if span.end <= cut_start or span.start >= cut_end:
+                pieces.append(span)
+                continue
+            if span.start < cut_start:
+                pieces.append(replace(span, end=cut_start))
+            if span.end > cut_end:
+                pieces.append(replace(span, start=cut_end))
+        kept = pieces
+    return kept
 
 
 def overlap_seconds(start: float, end: float, spans: Sequence[SpeechSpan]) -> float:
@@ -393,9 +421,7 @@ def _programme_speech(info: VideoInfo, notes: list[str]) -> list[SpeechSpan]:
         return detect_speech(info, unpadded).spans
     programme = next((i for i, marked in enumerate(flags) if not marked), None)
     if programme is None:
-        notes.append(
-            "every audio track is a described mix: dialogue found in it includes narration"
-        )
+        notes.append(ALL_DESCRIBED)
         return detect_speech(info, unpadded).spans
     notes.append(f"dialogue detected on audio track {programme + 1} (the original programme)")
     with tempfile.TemporaryDirectory(prefix="autodescribe-check-") as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from autodescribe.backends.describe.auto import AUTO, resolve_describer
 from autodescribe.backends.describe.base import (
     Capabilities,
     DescribeContext,
@@ -16,6 +17,7 @@ from autodescribe.registry import Registry
 describers: Registry[Describer] = Registry(
     "describer",
     {
+        AUTO: "autodescribe.backends.describe:auto_describer",
         "basic": "autodescribe.backends.describe.basic:BasicDescriber",
         "transformers": "autodescribe.backends.describe.transformers:TransformersDescriber",
         "openai": "autodescribe.backends.describe.openai:OpenAIDescriber",
@@ -38,7 +40,8 @@ def describer_options(settings: DescribeSettings) -> dict[str, Any]:
 
     An option the describer does not take is refused with a `ConfigError` naming
     the describer and what it accepts; a describer's own preflight (a server URL
-    it cannot work without) runs here too, before any media work.
+    it cannot work without) runs here too, before any media work. `auto` is
+    checked as itself, without looking around: `resolve_describer` does that, once.
     """
     chosen = {
         "model": settings.model,
@@ -59,14 +62,40 @@ def make_describer(settings: DescribeSettings, **hints: Any) -> Describer:
 
     Hints (a device, a batch size) are how the runner would like the backend to
     run; a backend that has no such knob simply runs its own way, so they are
-    passed only where accepted. Options a person chose are never dropped.
+    passed only where accepted. Options a person chose are never dropped. `auto`
+    is resolved here when no one resolved it before.
     """
+    settings = resolve_describer(settings)
     accepted = describers.accepted_options(settings.describer)
     tuned = {k: v for k, v in hints.items() if k in accepted and v is not None}
     return describers.create(settings.describer, **describer_options(settings), **tuned)
 
 
+def auto_describer(
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    max_new_tokens: int | None = None,
+    concurrency: int | None = None,
+) -> Describer:
+    """The describer `auto` picks on this machine, made with these options.
+
+    This is what the registry makes for `auto`; the pipeline and `caption` call
+    `resolve_describer` first instead, so that what was picked is recorded.
+    """
+    chosen = DescribeSettings(
+        describer=AUTO,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        max_new_tokens=max_new_tokens,
+        concurrency=concurrency,
+    )
+    return make_describer(chosen)
+
+
 __all__ = [
+    "AUTO",
     "Capabilities",
     "DescribeContext",
     "DescribeRequest",
@@ -75,4 +104,5 @@ __all__ = [
     "describer_options",
     "describers",
     "make_describer",
+    "resolve_describer",
 ]
