@@ -1,17 +1,26 @@
-"""HLS delivery: a master playlist that signals the described rendition, and segments that play."""
+"""HLS delivery: a master playlist that signals the described rendition, and segments that play.
+
+The playlists are also read with the `m3u8` package, and the bit rates checked
+against RFC 8216's definitions, computed here from the segment files.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from autodescribe.cli import app
 from autodescribe.errors import MediaError
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.render.hls import DESCRIBES_VIDEO, write_hls
+from autodescribe.testing.truth import SampleTruth
 
 DURATION = 4.0
 AD_TONE, ORIGINAL_TONE = 1000.0, 440.0
@@ -32,7 +41,8 @@ def described(tmp_path_factory: pytest.TempPathFactory) -> Path:
     video = ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={DURATION}"]
     args = [*video, *_tone_input(ORIGINAL_TONE), *_tone_input(AD_TONE)]
     args += ["-map", "0:v", "-map", "1:a", "-map", "2:a"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p"]
+    # A keyframe every 1.2 s: the picture cannot be cut at multiples of the 2 s target.
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p"]
     args += ["-c:a", "aac", "-b:a", "96k"]
     args += ["-disposition:a:0", "0", "-disposition:a:1", "default+visual_impaired"]
     args += ["-metadata:s:a:1", "title=English Audio Description", str(path)]
@@ -43,6 +53,12 @@ def described(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def master(described: Path) -> Path:
     return write_hls(described, described.parent / "hls", "en", segment_seconds=2)
+
+
+@pytest.fixture(scope="module")
+def package(described: Path) -> Path:
+    """The same package in a folder of its own, which no other test rewrites."""
+    return write_hls(described, described.parent / "package", "en", segment_seconds=2)
 
 
 def _attributes(line: str) -> dict[str, str]:
@@ -130,3 +146,103 @@ def test_video_without_audio_is_refused(tmp_path: Path) -> None:
     )  # fmt: skip
     with pytest.raises(MediaError, match="has no audio track"):
         write_hls(silent, tmp_path / "hls", "en")
+
+
+def _m3u8() -> Any:
+    return pytest.importorskip("m3u8", reason="the HLS playlist reader: pip install m3u8")
+
+
+def _parsed(master: Path) -> tuple[Any, dict[str, Any]]:
+    """The master playlist and each media playlist (video, described, original) via `m3u8`."""
+    m3u8 = _m3u8()
+    variant = m3u8.load(str(master))
+    (stream,) = variant.playlists
+    media = {"video": m3u8.load(str(master.parent / stream.uri))}
+    for rendition in variant.media:
+        media[rendition.uri.removesuffix(".m3u8")] = m3u8.load(str(master.parent / rendition.uri))
+    return variant, media
+
+
+def test_m3u8_reads_the_renditions_and_their_characteristics(package: Path) -> None:
+    variant, media = _parsed(package)
+    assert variant.is_variant
+    described, original = variant.media
+    assert (described.characteristics, described.default, described.language) == (
+        DESCRIBES_VIDEO,
+        "YES",
+        "en",
+    )
+    assert original.characteristics is None and original.default == "NO"
+    stream = variant.playlists[0].stream_info
+    assert stream.audio == described.group_id == original.group_id
+    assert stream.codecs.startswith("avc1.") and "mp4a.40.2" in stream.codecs.split(",")
+    assert stream.resolution == (320, 180)
+    for playlist in media.values():
+        assert playlist.playlist_type == "vod" and playlist.is_endlist
+        assert all(round(s.duration) <= playlist.target_duration for s in playlist.segments)
+
+
+def _rates(playlist: Any, folder: Path) -> tuple[float, float]:
+    """RFC 8216 peak and average segment bit rates of one media playlist, from its files."""
+    sizes = [((folder / s.uri).stat().st_size, s.duration) for s in playlist.segments]
+    target = playlist.target_duration
+    peak = 0.0
+    for first in range(len(sizes)):
+        for last in range(first, len(sizes)):
+            seconds = sum(d for _, d in sizes[first : last + 1])
+            if 0.5 * target <= seconds <= 1.5 * target:
+                peak = max(peak, 8 * sum(b for b, _ in sizes[first : last + 1]) / seconds)
+    average = 8 * sum(b for b, _ in sizes) / sum(d for _, d in sizes)
+    return (peak or average), average
+
+
+def test_bandwidth_counts_the_picture_and_the_largest_audio_rendition(package: Path) -> None:
+    """BANDWIDTH is the largest sum of peak rates over any playable combination of renditions."""
+    variant, media = _parsed(package)
+    rates = {name: _rates(playlist, package.parent) for name, playlist in media.items()}
+    audio = [rate for name, rate in rates.items() if name != "video"]
+    stream = variant.playlists[0].stream_info
+    assert stream.bandwidth == math.ceil(rates["video"][0] + max(p for p, _ in audio))
+    assert stream.average_bandwidth == math.ceil(rates["video"][1] + max(a for _, a in audio))
+    assert stream.bandwidth > rates["video"][0] * 1.05  # the audio is counted, not the video alone
+
+
+def _first_time(segment: Path, kind: str) -> float:
+    with av.open(str(segment)) as container:
+        stream = getattr(container.streams, kind)[0]
+        packet = next(p for p in container.demux(stream) if p.pts is not None)
+        return float(packet.pts * packet.time_base)
+
+
+def test_audio_segments_end_where_the_picture_segments_end(package: Path) -> None:
+    """Cut at the picture's keyframes (1.2 s apart here), to the nearest audio frame; no sliver."""
+    _, media = _parsed(package)
+    video = media.pop("video")
+    frame = 1024 / 48000
+    video_starts = [_first_time(package.parent / s.uri, "video") for s in video.segments]
+    assert len(video.segments) >= 2
+    for name, playlist in media.items():
+        assert len(playlist.segments) == len(video.segments), name
+        ends = np.cumsum([s.duration for s in playlist.segments])
+        video_ends = np.cumsum([s.duration for s in video.segments])
+        assert np.abs(ends - video_ends).max() <= frame + 0.001, name
+        assert min(s.duration for s in playlist.segments) > 1.0  # no 0.021 s tail
+        starts = [_first_time(package.parent / s.uri, "audio") for s in playlist.segments]
+        # the same clock in every rendition: each audio segment starts with its picture's
+        assert np.abs(np.subtract(starts, video_starts)).max() <= frame / 2 + 0.001, name
+
+
+def test_narrate_with_hls_signals_the_description_and_passes_check(
+    sample: SampleTruth,
+    tmp_path: Path,
+    passes_check,  # noqa: ANN001
+) -> None:
+    result = CliRunner().invoke(app, ["narrate", sample.path, "-o", str(tmp_path), "--hls"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    master = tmp_path / "sample.hls" / "master.m3u8"
+    assert str(master) in result.stdout.splitlines()
+    described, _ = _renditions(master)
+    assert described["CHARACTERISTICS"] == DESCRIBES_VIDEO
+    seconds, _ = _decode(_media_segments(master.parent / described["URI"]), "audio")
+    assert seconds == pytest.approx(sample.duration, abs=0.1)
+    passes_check(tmp_path, "sample", sample.path)

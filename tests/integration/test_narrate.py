@@ -92,7 +92,7 @@ def test_described_video_tracks(narrated: Path, sample: SampleTruth) -> None:
         assert described.disposition & av.stream.Disposition.default
         assert not original.disposition & av.stream.Disposition.visual_impaired
         # MP4 keeps a track title as its name ("name" udta box and handler name)
-        title = described.metadata.get("title") or described.metadata.get("name")
+        title = described.metadata.get("title") or described.metadata.get("handler_name")
         assert title == "English - Audio Description"
         assert described.metadata.get("language") == "eng"
         duration = float(out.duration / av.time_base)
@@ -198,7 +198,7 @@ def test_two_languages_get_their_own_deliverables(
         with av.open(str(tmp_path / f"clip.{code}.described.mp4")) as out:
             described = out.streams.audio[0]
             assert described.metadata.get("language") == tag
-            title = described.metadata.get("title") or described.metadata.get("name")
+            title = described.metadata.get("title") or described.metadata.get("handler_name")
             assert title == f"{name} - Audio Description"
         assert (tmp_path / f"clip.{code}.ad.wav").exists()
         passes_check(tmp_path, f"clip.{code}", video)

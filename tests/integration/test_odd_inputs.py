@@ -81,9 +81,10 @@ def assert_nothing_presented(out: Path) -> None:
     assert not [name for name in visible if "partial" in name or "tmp" in name], visible
 
 
-def assert_delivered(video: Path, out: Path, name: str | None = None) -> dict:
-    """Every deliverable is there; the described video keeps the input's timing and picture."""
-    stem = name or video.stem
+def assert_delivered(video: Path, out: Path, passes_check: Callable[..., None]) -> dict:
+    """Every deliverable is there and passes `check`; the described video keeps the input's
+    duration and picture geometry."""
+    stem = video.stem
     for suffix in DELIVERABLES:
         assert (out / f"{stem}{suffix}").is_file(), f"missing {stem}{suffix}"
     # the described video is written in the input's container
@@ -95,6 +96,7 @@ def assert_delivered(video: Path, out: Path, name: str | None = None) -> dict:
     assert (described.width, described.height) == (source.width, source.height)
     assert described.rotation == source.rotation
     assert described.audio and described.audio[0].language == "eng"
+    passes_check(out, stem, video)
     return script
 
 
@@ -164,12 +166,14 @@ def damaged_mid_stream(target: Path, base: Path) -> Path:
     return target
 
 
-def test_damaged_packets_mid_stream(tmp_path: Path, base: Path) -> None:
+def test_damaged_packets_mid_stream(
+    tmp_path: Path, base: Path, passes_check: Callable[..., None]
+) -> None:
     video = damaged_mid_stream(tmp_path / "scratched.mp4", base)
     code, stderr = narrate_process(video, tmp_path / "out")
     assert code == 0, stderr
     assert "damaged" in stderr and "Traceback" not in stderr  # a warning says what was skipped
-    assert_delivered(video, tmp_path / "out")
+    assert_delivered(video, tmp_path / "out", passes_check)
 
 
 ODD_VIDEOS = {
@@ -190,7 +194,9 @@ SUFFIXES = {"odd size": ".mkv"}
 
 
 @pytest.mark.parametrize("kind", list(ODD_VIDEOS))
-def test_unusual_video_is_described(kind: str, tmp_path: Path) -> None:
+def test_unusual_video_is_described(
+    kind: str, tmp_path: Path, passes_check: Callable[..., None]
+) -> None:
     size, rate, seconds, *codec = ODD_VIDEOS[kind]
     target = tmp_path / f"{kind}{SUFFIXES.get(kind, '.mp4')}"
     video = lavfi_video(target, size, rate, seconds, *codec)
@@ -198,7 +204,7 @@ def test_unusual_video_is_described(kind: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stderr = narrate(video, out)
     assert code == 0, stderr
-    script = assert_delivered(video, out)
+    script = assert_delivered(video, out, passes_check)
     assert script["cues"], "a silent clip has room for a description"
     with (
         av.open(str(out / f"{kind}.described{video.suffix}")) as written,
@@ -210,15 +216,17 @@ def test_unusual_video_is_described(kind: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_8k_video(tmp_path: Path) -> None:
+def test_8k_video(tmp_path: Path, passes_check: Callable[..., None]) -> None:
     video = lavfi_video(tmp_path / "8k.mp4", "7680x4320", 2, 2, "-c:v", "libx264")
     code, stderr = narrate(video, tmp_path / "out", "--extended", "off")
     assert code == 0, stderr
-    assert_delivered(video, tmp_path / "out")
+    assert_delivered(video, tmp_path / "out", passes_check)
 
 
 @pytest.mark.slow
-def test_phone_video_with_display_rotation(tmp_path: Path) -> None:
+def test_phone_video_with_display_rotation(
+    tmp_path: Path, passes_check: Callable[..., None]
+) -> None:
     """Stored sideways and tagged to turn 90 degrees: the caption is still read, the tag kept."""
     upright = make_sample_video(
         tmp_path / "upright.mp4",
@@ -238,12 +246,12 @@ def test_phone_video_with_display_rotation(tmp_path: Path) -> None:
     assert info.rotation == 90 and (info.width, info.height) == (360, 640)
     code, stderr = narrate(video, tmp_path / "out")
     assert code == 0, stderr
-    script = assert_delivered(video, tmp_path / "out")
+    script = assert_delivered(video, tmp_path / "out", passes_check)
     # sideways, the OCR reads nothing; turned upright, it reads the sign
     assert any("EXIT" in cue["text"] for cue in script["cues"]), script["cues"]
 
 
-def test_several_audio_streams(tmp_path: Path) -> None:
+def test_several_audio_streams(tmp_path: Path, passes_check: Callable[..., None]) -> None:
     video = make(
         tmp_path / "two languages.mp4",
         *("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2"),
@@ -254,13 +262,13 @@ def test_several_audio_streams(tmp_path: Path) -> None:
     )
     code, stderr = narrate(video, tmp_path / "out")
     assert code == 0, stderr
-    assert_delivered(video, tmp_path / "out")
+    assert_delivered(video, tmp_path / "out", passes_check)
     with av.open(str(tmp_path / "out" / "two languages.described.mp4")) as written:
         described, original, second = written.streams.audio
         assert "visual_impaired" in described.disposition.name.lower()
         assert original.metadata.get("language") == "eng"  # the programme's first track
         assert second.metadata.get("language") == "fra"  # and every other one, kept
-        titles = [s.metadata.get("title") or s.metadata.get("name") for s in (original, second)]
+        titles = [s.metadata.get("title") or s.metadata.get("handler_name") for s in (original, second)]
         assert titles == ["English", "French"]
 
 
@@ -274,17 +282,21 @@ def half_second(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def test_half_second_video_without_extension(half_second: Path, tmp_path: Path) -> None:
+def test_half_second_video_without_extension(
+    half_second: Path, tmp_path: Path, passes_check: Callable[..., None]
+) -> None:
     code, stderr = narrate(half_second, tmp_path / "out", "--extended", "off")
     assert code == 0, stderr
-    script = assert_delivered(half_second, tmp_path / "out")
+    script = assert_delivered(half_second, tmp_path / "out", passes_check)
     assert script["cues"] == []  # no gap of 1.2 s: nothing to say, nothing forced in
 
 
-def test_half_second_video_with_extended_description(half_second: Path, tmp_path: Path) -> None:
+def test_half_second_video_with_extended_description(
+    half_second: Path, tmp_path: Path, passes_check: Callable[..., None]
+) -> None:
     code, stderr = narrate(half_second, tmp_path / "out")
     assert code == 0, stderr
-    script = assert_delivered(half_second, tmp_path / "out")
+    script = assert_delivered(half_second, tmp_path / "out", passes_check)
     assert script["cues"] and script["cues"][0]["extension"] > 0
 
 

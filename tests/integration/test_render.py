@@ -106,8 +106,8 @@ def _packets(path: Path, kind: str, index: int = 0) -> list[bytes]:
 
 
 def _title(stream: av.stream.Stream) -> str | None:
-    # MP4 keeps a track title in a `name` box, which FFmpeg reads back as "name".
-    return stream.metadata.get("title") or stream.metadata.get("name")
+    # MP4 and QuickTime keep a track's title in its handler name (Matroska: "title").
+    return stream.metadata.get("title") or stream.metadata.get("handler_name")
 
 
 def test_narration_stem_places_each_cue_at_its_start(described: Rendered) -> None:
@@ -246,8 +246,9 @@ def test_mkv_with_the_original_as_default(media: dict[str, object]) -> None:
         assert mix.metadata.get("language") == "eng"
 
 
-def test_mov_is_written_as_mp4_so_the_mark_survives(media: dict[str, object]) -> None:
+def test_mov_is_quicktime_and_keeps_the_mark(media: dict[str, object]) -> None:
     rendered = _render(media, media["video"], "qt", suffix=".mov")  # type: ignore[arg-type]
+    assert rendered.out.read_bytes()[4:12] == b"ftypqt  "  # QuickTime, not an ISO brand
     with av.open(str(rendered.out)) as container:
         mix = container.streams.audio[0]
         assert mix.disposition & av.stream.Disposition.visual_impaired

@@ -47,6 +47,7 @@ def narrate(
     ] = None,
     original_default: opt.OriginalDefault = False,
     hls: opt.Hls = False,
+    dash: Annotated[bool, typer.Option("--dash", help="also write an MPEG-DASH package")] = False,
     force: Annotated[bool, typer.Option("--force", help="redo every stage")] = False,
     wait: opt.Wait = False,
     verbose: opt.Verbose = False,
@@ -88,6 +89,7 @@ def narrate(
                 loudness=loudness.value,
                 described_default=not original_default,
                 hls=hls,
+                dash=dash,
                 container=container,  # type: ignore[arg-type]
             ),
             force=force,

@@ -22,6 +22,7 @@ from autodescribe.formats.webvtt import write_vtt
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.qc.loudness import mix_as_rendered
 from autodescribe.qc.report import QCReport, check_script, verdict_line, write_qc
+from autodescribe.render.dash import write_dash
 from autodescribe.render.hls import write_hls
 from autodescribe.render.mix import (
     RenderReport,
@@ -55,11 +56,12 @@ class Deliverables:
     report: RenderReport
     passed_qc: bool = True
     hls: Path | None = None  # master playlist, when asked for
+    dash: Path | None = None  # DASH manifest, when asked for
     qc_line: str = ""  # the QC verdict in one line, for the end of the run
 
     def files(self) -> list[Path]:
         files = [self.video, self.stem, self.script, self.vtt, self.srt, self.dapt, self.text]
-        return files + [self.qc] + ([self.hls] if self.hls else [])
+        return files + [self.qc] + [p for p in (self.hls, self.dash) if p]
 
 
 def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> dict[str, Path]:
@@ -120,7 +122,7 @@ def _write_scripts(script: Script, paths: dict[str, Path], out_dir: Path) -> Non
     note = clock_note("described", paths["video"].name, freezes_from_cues(script.cues))
     write_vtt(heard, paths["vtt"], note=note)
     write_srt(heard, paths["srt"])
-    write_dapt(script, paths["dapt"], audio_base=out_dir)
+    write_dapt(script, paths["dapt"], audio_dir=paths["dapt"].with_suffix(".audio"))
     write_ad_text(replace(script, cues=heard), paths["text"], clock_video=paths["video"].name)
 
 
@@ -175,11 +177,20 @@ def deliver(
             script.language,
             described_default=settings.render.described_default,
         )
+    dash = None
+    if settings.render.dash:
+        dash = write_dash(
+            paths["video"],
+            out_dir / f"{name}.dash",
+            script.language,
+            described_default=settings.render.described_default,
+        )
     qc = _quality_check(info, script, paths, settings, report, dialogue)
     return Deliverables(
         report=report,
         passed_qc=qc.passed,
         hls=hls,
+        dash=dash,
         qc_line=verdict_line(qc, paths["qc"]),
         **paths,
     )

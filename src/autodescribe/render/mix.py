@@ -23,7 +23,6 @@ from autodescribe.config import RenderSettings
 from autodescribe.errors import ConfigError, MediaError
 from autodescribe.media.audio import iter_audio, read_audio
 from autodescribe.media.ffmpeg import run_ffmpeg
-from autodescribe.media.webm import set_doc_type
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.render.extend import insert_silence, mute_gain
 from autodescribe.render.loudness import (
@@ -130,8 +129,7 @@ def render_described(
         args += ["-i", video.path]
         args += ["-i", str(spliced.path)] if spliced else []
         run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration, stdin=mix())
-        if out_path.suffix.lower() == ".webm":
-            set_doc_type(tmp, "webm")
+        muxing.finish(tmp)
         written, marked = inspect_output(tmp)
         loudness = measure_loudness(tmp, duration=written)
         achieved_dialogue = _dialogue_loudness(tmp, speech) if preset.dialogue_gated else None

@@ -4,6 +4,18 @@ Input 0 is the normalised mix streamed on stdin, input 1 the source video.
 The picture is stream-copied unless extended description froze it; then it is
 re-encoded at a quality-preserving setting and the original audio track is
 paused with it, so every track keeps the same timeline.
+
+Signalling, per container (what players look for):
+- MP4/M4V/MOV: the described track carries a DASH-role `kind` box
+  ("description") and Apple's `tagc` characteristic
+  (public.accessibility.describes-video); each track has one title, its
+  handler name (what Chromium labels a track with); `.mov` is QuickTime
+  (brand `qt  `). FFmpeg writes neither `tagc` nor a lone title, so
+  `MuxPlan.finish` rewrites the tracks' user data afterwards (media.mp4).
+- Matroska/WebM: `FlagVisualImpaired` on the described track, `FlagOriginal`
+  on the original programme.
+- Everywhere: the original keeps its source language, even when it is
+  re-encoded or paused for a freeze (a filter graph drops stream metadata).
 """
 
 from __future__ import annotations
@@ -15,6 +27,8 @@ import av
 
 from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
+from autodescribe.media.mp4 import DESCRIBES_VIDEO, TrackSignals, signal_tracks
+from autodescribe.media.webm import set_doc_type
 from autodescribe.render.extend import audio_filter, video_filter
 from autodescribe.render.splice import Spliced
 from autodescribe.timeline import Freeze
@@ -37,9 +51,11 @@ _COPYABLE_AUDIO: dict[str, frozenset[str]] = {
     ".mkv": _MKV_AUDIO,
     ".webm": frozenset({"opus", "vorbis"}),
 }
-# FFmpeg writes the audio-description mark (a DASH-role `kind` box) and track titles only
-# in its mp4 flavour, not in its mov or ipod (m4v) ones, so all three are written as MP4.
-_MOV_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
+# FFmpeg's muxer for each ISO/QuickTime suffix: m4v as plain MP4 (FFmpeg's ipod flavour
+# drops track user data), mov as QuickTime. Both get their signals from media.mp4.
+_MOV_FAMILY = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+_MATROSKA = frozenset({".mkv", ".webm"})
+_DESCRIBED_SIGNALS = TrackSignals(roles=("description",), characteristics=(DESCRIBES_VIDEO,))
 _WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
 
 
@@ -47,6 +63,14 @@ _WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
 class MuxPlan:
     args: list[str]
     video_mode: str  # "stream-copied" or what re-encoded it, for the report
+    suffix: str = ".mp4"
+
+    def finish(self, path: Path) -> None:
+        """Write into the muxed file at `path` the signals FFmpeg cannot (see the module doc)."""
+        if self.suffix in _MOV_FAMILY:
+            signal_tracks(path, [_DESCRIBED_SIGNALS])  # audio 1 is the described mix
+        elif self.suffix == ".webm":
+            set_doc_type(path, "webm")
 
 
 def mux_args(
@@ -86,10 +110,10 @@ def mux_args(
     args += ["-map_metadata", "1", "-map_chapters", "1"]
     args += _audio_tracks(video, suffix, settings, language, copy_originals=not freezes)
     if suffix in _MOV_FAMILY:
-        args += ["-movflags", "+faststart", "-f", "mp4"]
+        args += ["-f", _MOV_FAMILY[suffix]]  # the movie box goes first in `finish`
     elif suffix == ".webm":
         args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
-    return MuxPlan(args, mode)
+    return MuxPlan(args, mode, suffix)
 
 
 def _picture(
@@ -146,11 +170,17 @@ def _audio_tracks(
             args += [f"-c:a:{out}", "copy"]
         else:
             args += [f"-c:a:{out}", codec, f"-b:a:{out}", MIX_BITRATE]
-        default = j == 0 and not described_default
-        args += [f"-disposition:a:{out}", "default" if default else "0"]
+        args += [f"-disposition:a:{out}", _original_disposition(j, described_default, suffix)]
         title = _original_title(original.language, original.title)
-        args += _track_metadata(out, title, None, suffix)
+        args += _track_metadata(out, title, original.language, suffix)
     return args
+
+
+def _original_disposition(j: int, described_default: bool, suffix: str) -> str:
+    """Changes to an original track's own flags (a commentary stays one): default or not,
+    never visually impaired; the first is the programme in its original language."""
+    flags = ("+" if j == 0 and not described_default else "-") + "default-visual_impaired"
+    return flags + ("+original" if j == 0 and suffix in _MATROSKA else "")
 
 
 def _video_encoder(suffix: str, settings: RenderSettings) -> tuple[str, list[str]]:
@@ -165,13 +195,16 @@ def _video_encoder(suffix: str, settings: RenderSettings) -> tuple[str, list[str
 
 
 def _track_metadata(index: int, title: str, tag: str | None, suffix: str) -> list[str]:
-    """Title (and language); MP4 players read the title from the handler name, so set both."""
-    args = [f"-metadata:s:a:{index}", f"title={title}"]
+    """Title and language; in MP4/MOV the title is the handler name alone.
+
+    Setting every key, even to nothing, keeps a copied track from carrying the
+    source's title or handler name next to ours.
+    """
+    key = "handler_name" if suffix in _MOV_FAMILY else "title"
+    args = [f"-metadata:s:a:{index}", f"{key}={title}"]
     if suffix in _MOV_FAMILY:
-        args += [f"-metadata:s:a:{index}", f"handler_name={title}"]
-    if tag:
-        args += [f"-metadata:s:a:{index}", f"language={tag}"]
-    return args
+        args += [f"-metadata:s:a:{index}", "title="]
+    return args + [f"-metadata:s:a:{index}", f"language={tag or 'und'}"]
 
 
 def _original_title(tag: str | None, title: str | None) -> str:
