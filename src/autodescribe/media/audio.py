@@ -18,6 +18,8 @@ from autodescribe.media.decode import decode_tolerant
 
 # Timestamp jitter below this is rounding, not a hole in the audio.
 _HOLE_TOLERANCE = 0.005
+# Channel layouts audio is decoded to, by channel count (FFmpeg's default layout for each).
+LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 
 
 def iter_audio(
@@ -33,7 +35,9 @@ def iter_audio(
     (skipped damaged packets, gaps in the timestamps) come back as silence, so
     sample n is always n / sample_rate seconds after the stream's start.
     """
-    layout = "mono" if channels == 1 else "stereo"
+    if channels not in LAYOUTS:
+        raise ValueError(f"cannot decode to {channels} channels; use one of {sorted(LAYOUTS)}")
+    layout = LAYOUTS[channels]
     resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
     pending: list[np.ndarray] = []
     pending_len = 0

@@ -15,7 +15,7 @@ from autodescribe.timeline import Freeze
 
 
 def insert_silence(
-    blocks: Iterable[np.ndarray], freezes: Sequence[Freeze], sample_rate: int
+    blocks: Iterable[np.ndarray], freezes: Sequence[Freeze], sample_rate: int, channels: int = 2
 ) -> Iterator[np.ndarray]:
     """Programme audio with silence inserted at each freeze (blocks are (n, channels))."""
     points = [(round(f.at * sample_rate), round(f.seconds * sample_rate)) for f in freezes]
@@ -34,7 +34,7 @@ def insert_silence(
             yield data
         done += len(data)
     for _, length in points[upcoming:]:  # freezes past the audio's end (audio shorter than video)
-        yield np.zeros((length, 2), np.float32)
+        yield np.zeros((length, channels), np.float32)
 
 
 def mute_gain(

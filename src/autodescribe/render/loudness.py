@@ -20,8 +20,11 @@ from autodescribe.errors import MediaError
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.presets import LoudnessPreset
 
-RAW_FLOAT = ["-f", "f32le", "-ar", "48000", "-ac", "2"]
-_BYTES_PER_SECOND = 48000 * 2 * 4
+
+def raw_float(channels: int = 2) -> list[str]:
+    """ffmpeg input options for raw 48 kHz float32 audio (5.1 for six channels: BS.1770
+    then leaves out the LFE and weights the surrounds)."""
+    return ["-f", "f32le", "-ar", "48000", "-ac", str(channels)]
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ def measure_loudness(path: Path, audio_index: int = 0, duration: float | None = 
     return _ebur128(args, duration)
 
 
-def measure_raw(blocks: Iterable[bytes], duration: float | None = None) -> Loudness:
-    """The same figures for raw 48 kHz stereo float32 audio streamed in `blocks`."""
-    return _ebur128([*RAW_FLOAT, "-i", "pipe:0"], duration, stdin=blocks)
+def measure_raw(
+    blocks: Iterable[bytes], duration: float | None = None, channels: int = 2
+) -> Loudness:
+    """The same figures for raw 48 kHz float32 audio of `channels` streamed in `blocks`."""
+    return _ebur128([*raw_float(channels), "-i", "pipe:0"], duration, stdin=blocks)
 
 
 def _ebur128(
@@ -68,9 +73,11 @@ def _ebur128(
     return Loudness(figure("I", "LUFS"), figure("Peak", "dBFS"), figure("LRA", "LU"))
 
 
-def only_spans(blocks: Iterable[bytes], spans: Sequence[tuple[float, float]]) -> Iterator[bytes]:
+def only_spans(
+    blocks: Iterable[bytes], spans: Sequence[tuple[float, float]], channels: int = 2
+) -> Iterator[bytes]:
     """The parts of a raw float stream that fall inside `spans` (seconds), back to back."""
-    frame = 8  # bytes per stereo float sample
+    frame = 4 * channels  # bytes per float sample of every channel
     ranges = [(round(a * 48000) * frame, round(b * 48000) * frame) for a, b in spans if b > a]
     offset = 0
     for data in blocks:
@@ -86,15 +93,17 @@ def plan_loudness(
     preset: LoudnessPreset,
     dialogue: Sequence[tuple[float, float]],
     duration: float,
+    channels: int = 2,
 ) -> LoudnessPlan:
     """Measure the mix (twice for dialogue-gated presets) and build the normalising filter."""
     target = preset.target_lufs
     dialogue_lufs = None
-    analysis = _loudnorm_analysis(mix(), preset, duration)
+    analysis = _loudnorm_analysis(mix(), preset, duration, channels)
     measured = _finite(analysis.get("input_i"))
     if preset.dialogue_gated and dialogue:
         seconds = sum(b - a for a, b in dialogue)
-        dialogue_lufs = measure_raw(only_spans(mix(), dialogue), seconds).integrated_lufs
+        gated = only_spans(mix(), dialogue, channels)
+        dialogue_lufs = measure_raw(gated, seconds, channels).integrated_lufs
         if dialogue_lufs is not None and measured is not None:
             target = measured + (preset.target_lufs - dialogue_lufs)
     if measured is None:  # silence: nothing to normalise
@@ -111,11 +120,11 @@ def plan_loudness(
 
 
 def _loudnorm_analysis(
-    blocks: Iterable[bytes], preset: LoudnessPreset, duration: float
+    blocks: Iterable[bytes], preset: LoudnessPreset, duration: float, channels: int
 ) -> dict[str, str]:
     """loudnorm's first pass over the raw mix: its measured input figures."""
     af = f"loudnorm=I={preset.target_lufs}:TP={preset.max_true_peak_dbtp}:LRA=20:print_format=json"
-    args = [*RAW_FLOAT, "-i", "pipe:0", "-af", af, "-f", "null", "-"]
+    args = [*raw_float(channels), "-i", "pipe:0", "-af", af, "-f", "null", "-"]
     stderr = run_ffmpeg(args, "loudness", duration=duration, stdin=blocks)
     start, end = stderr.rfind("{"), stderr.rfind("}")
     try:

@@ -32,7 +32,7 @@ from autodescribe.render.loudness import (
     only_spans,
     plan_loudness,
 )
-from autodescribe.render.mux import inspect_output, mux_args
+from autodescribe.render.mux import inspect_output, mix_channels, mux_args
 from autodescribe.render.splice import Spliced, splice_folder, splice_freezes
 from autodescribe.timeline import (
     Freeze,
@@ -50,7 +50,7 @@ __all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "r
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
-CHANNELS = 2
+CHANNELS = 2  # of the stem; the mix has the programme's layout (see `mix_channels`)
 _BLOCK_SECONDS = 10.0
 
 
@@ -119,20 +119,22 @@ def render_described(
     def mix() -> Iterator[bytes]:
         return _mix_bytes(video, narration_wav, shifted, freezes, settings)
 
-    plan = plan_loudness(mix, preset, speech, duration)
+    channels = mix_channels(video)
+    plan = plan_loudness(mix, preset, speech, duration, channels)
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
     scratch = splice_folder(out_path)
     try:
         spliced = _splice(video, freezes, out_path, settings, Path(scratch.name))
         muxing = mux_args(video, out_path, settings, language, plan.filter, freezes, spliced)
-        args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
+        args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(channels), "-i", "pipe:0"]
         args += ["-i", video.path]
         args += ["-i", str(spliced.path)] if spliced else []
         run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration, stdin=mix())
         muxing.finish(tmp)
         written, marked = inspect_output(tmp)
         loudness = measure_loudness(tmp, duration=written)
-        achieved_dialogue = _dialogue_loudness(tmp, speech) if preset.dialogue_gated else None
+        gated = preset.dialogue_gated
+        achieved_dialogue = _dialogue_loudness(tmp, speech, channels) if gated else None
         move_atomic(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -174,13 +176,15 @@ def _splice(
     return splice_freezes(Path(video.path), freezes, settings, folder)
 
 
-def _dialogue_loudness(path: Path, speech: Sequence[tuple[float, float]]) -> float | None:
+def _dialogue_loudness(
+    path: Path, speech: Sequence[tuple[float, float]], channels: int
+) -> float | None:
     """Integrated loudness of the described track over the dialogue only."""
     if not speech:
         return None
-    blocks = (data.astype("<f4").tobytes() for data in iter_audio(path, SAMPLE_RATE, CHANNELS))
+    blocks = (data.astype("<f4").tobytes() for data in iter_audio(path, SAMPLE_RATE, channels))
     seconds = sum(b - a for a, b in speech)
-    return measure_raw(only_spans(blocks, speech), seconds).integrated_lufs
+    return measure_raw(only_spans(blocks, speech, channels), seconds, channels).integrated_lufs
 
 
 def _check_inputs(video: VideoInfo, narration_wav: Path, out_path: Path) -> None:
@@ -292,37 +296,54 @@ def _mix_bytes(
     freezes: Sequence[Freeze],
     settings: RenderSettings,
 ) -> Iterator[bytes]:
-    """The described mix as raw float32 stereo in output time (programme paused at freezes)."""
+    """The described mix as raw float32 in the programme's layout, in output time (programme
+    paused at freezes); the narration in the centre of 5.1, on both sides of stereo."""
+    channels = mix_channels(video)
     total = round((video.duration + frozen_seconds(freezes)) * SAMPLE_RATE)
     block = round(_BLOCK_SECONDS * SAMPLE_RATE)
     spans = _duck_spans(cues, settings.ramp_seconds)
     muted = output_freeze_spans(freezes)
-    narration = _fixed_blocks(iter_audio(narration_wav, SAMPLE_RATE, CHANNELS), total, block)
+    stem = _fixed_blocks(iter_audio(narration_wav, SAMPLE_RATE, CHANNELS), total, block, CHANNELS)
     source = insert_silence(
-        _fixed_blocks(_programme_audio(video), round(video.duration * SAMPLE_RATE), block),
+        _fixed_blocks(
+            _programme_audio(video, channels),
+            round(video.duration * SAMPLE_RATE),
+            block,
+            channels,
+        ),
         freezes,
         SAMPLE_RATE,
+        channels,
     )
-    programme = _fixed_blocks(source, total, block)
+    programme = _fixed_blocks(source, total, block, channels)
+    placement = _narration_placement(channels)
     first = 0
-    for prog, narr in zip(programme, narration, strict=True):
+    for prog, narr in zip(programme, stem, strict=True):
         gain = _gain_block(spans, first, len(prog), settings.duck_db, settings.ramp_seconds)
         if muted:
             gain *= mute_gain(muted, (first + np.arange(len(prog))) / SAMPLE_RATE)
-        yield (prog * gain[:, None] + narr).astype("<f4").tobytes()
+        mixed = prog * gain[:, None] + narr[:, :1] * placement
+        yield mixed.astype("<f4").tobytes()
         first += len(prog)
 
 
-def _programme_audio(video: VideoInfo) -> Iterator[np.ndarray]:
+def _narration_placement(channels: int) -> np.ndarray:
+    """Gain of the (mono) narration in each channel: both of stereo, the centre of 5.1."""
+    if channels == 6:
+        return np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]], np.float32)  # FL FR FC LFE BL BR
+    return np.ones((1, channels), np.float32)
+
+
+def _programme_audio(video: VideoInfo, channels: int) -> Iterator[np.ndarray]:
     """The first audio stream, shifted so sample 0 is the file's start (silence if none)."""
     if not video.has_audio:
         return
     path = Path(video.path)
     offset = round(_audio_start_offset(path) * SAMPLE_RATE)
     if offset > 0:
-        yield np.zeros((offset, CHANNELS), np.float32)
+        yield np.zeros((offset, channels), np.float32)
     skip = max(-offset, 0)
-    for data in iter_audio(path, SAMPLE_RATE, CHANNELS):
+    for data in iter_audio(path, SAMPLE_RATE, channels):
         if skip >= len(data):
             skip -= len(data)
             continue
@@ -346,17 +367,19 @@ def _audio_start_offset(path: Path) -> float:
         raise MediaError(f"cannot open {path.name} ({exc})", "check the file plays") from exc
 
 
-def _fixed_blocks(blocks: Iterable[np.ndarray], total: int, block: int) -> Iterator[np.ndarray]:
+def _fixed_blocks(
+    blocks: Iterable[np.ndarray], total: int, block: int, channels: int
+) -> Iterator[np.ndarray]:
     """Re-cut a stream into `block`-sample pieces adding up to `total`, trimmed or padded."""
     source = iter(blocks)
-    pending = np.zeros((0, CHANNELS), np.float32)
+    pending = np.zeros((0, channels), np.float32)
     done = 0
     while done < total:
         want = min(block, total - done)
         while len(pending) < want:
             data = next(source, None)
             if data is None:
-                pad = np.zeros((want - len(pending), CHANNELS), np.float32)
+                pad = np.zeros((want - len(pending), channels), np.float32)
                 pending = np.concatenate([pending, pad])
                 break
             pending = np.concatenate([pending, data])

@@ -36,7 +36,18 @@ from autodescribe.types import VideoInfo
 from autodescribe.util.languages import LANGUAGES, TERMINOLOGY_CODES, language_name, language_tag
 
 MIX_BITRATE = "192k"
+SURROUND_BITRATE = "384k"  # AAC/Opus 5.1 at the quality 192k gives stereo
 SAMPLE_RATE = 48000
+
+
+def mix_channels(video: VideoInfo) -> int:
+    """Channels of the described mix: 5.1 for a surround programme, else stereo.
+
+    Narration goes to the centre in 5.1 and to both sides in stereo; the stem
+    (`NAME.ad.wav`) stays stereo either way.
+    """
+    return 6 if video.audio and video.audio[0].channels >= 6 else 2
+
 
 _MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"})
 _MKV_AUDIO = frozenset(
@@ -156,7 +167,8 @@ def _audio_tracks(
 ) -> list[str]:
     """Codecs, dispositions and titles: the described mix first, then every original track."""
     codec = "libopus" if suffix == ".webm" else "aac"
-    args = ["-c:a:0", codec, "-b:a:0", MIX_BITRATE, "-ar:a:0", str(SAMPLE_RATE)]
+    bitrate = SURROUND_BITRATE if mix_channels(video) == 6 else MIX_BITRATE
+    args = ["-c:a:0", codec, "-b:a:0", bitrate, "-ar:a:0", str(SAMPLE_RATE)]
     described_default = settings.described_default or not video.has_audio
     args += [
         "-disposition:a:0",
@@ -169,7 +181,8 @@ def _audio_tracks(
         if copy_originals and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
             args += [f"-c:a:{out}", "copy"]
         else:
-            args += [f"-c:a:{out}", codec, f"-b:a:{out}", MIX_BITRATE]
+            rate = SURROUND_BITRATE if original.channels >= 6 else MIX_BITRATE
+            args += [f"-c:a:{out}", codec, f"-b:a:{out}", rate]
         args += [f"-disposition:a:{out}", _original_disposition(j, described_default, suffix)]
         title = _original_title(original.language, original.title)
         args += _track_metadata(out, title, original.language, suffix)
