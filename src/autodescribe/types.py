@@ -8,6 +8,8 @@ it is on the described video's clock (see `autodescribe.timeline`).
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -172,3 +174,109 @@ def from_jsonable(kind: Any, data: Any) -> Any:
 
 def stem_of(path: str | Path) -> str:
     return Path(path).stem
+
+
+# Characters: people found by their faces, per film (see `autodescribe.analysis.characters`).
+
+# Where a face is across the frame: its centre left of 0.4 of the width, right of 0.6, or between.
+Position = typing.Literal["left", "centre", "right"]
+# How tightly a person is framed, from the face's height in the frame (see the stage's thresholds).
+ShotScale = typing.Literal["close-up", "medium", "wide"]
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One identity in one scene: its largest face on the scene's keyframes."""
+
+    scene: int
+    time: float  # the keyframe of that face
+    box: tuple[float, float, float, float]  # x, y, width, height as fractions of the frame
+    position: Position
+    shot_scale: ShotScale
+    keyframes: int = 1  # how many of the scene's keyframes show this identity
+
+
+@dataclass(frozen=True)
+class NameSource:
+    """How the film gave a character its name."""
+
+    how: typing.Literal["on screen", "heard"]
+    time: float  # the keyframe the text was read on, or the start of the line of dialogue
+    scene: int
+    text: str  # the on-screen line or the line of dialogue
+
+    def __str__(self) -> str:
+        return f"{self.how} at {self.time:.1f} s"
+
+
+@dataclass(frozen=True)
+class Character:
+    """A person seen in the film, one identity across its scenes.
+
+    `name` stays None until the film gives one; until then describers use
+    `descriptor` ("a grey-haired man"), taken from the first description of
+    the person and reused.
+    """
+
+    id: str  # "person-1", "person-2"... in order of first appearance; valid in this video only
+    appearances: tuple[Appearance, ...]
+    thumbnail: str | None = None  # a JPEG of the face, in the job's work folder
+    name: str | None = None
+    named_by: NameSource | None = None
+    descriptor: str | None = None
+
+    @property
+    def scenes(self) -> tuple[int, ...]:
+        return tuple(a.scene for a in self.appearances)
+
+    @property
+    def label(self) -> str | None:
+        """What descriptions call this person: the name, else the kept descriptor."""
+        return self.name or self.descriptor
+
+    def in_scene(self, scene: int) -> Appearance | None:
+        return next((a for a in self.appearances if a.scene == scene), None)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who is on screen in a scene or a clip: for caption rows and dataset filters."""
+
+    faces: int = 0  # the most faces seen at once on one keyframe
+    ids: tuple[str, ...] = ()  # the identities seen, in order of first appearance
+
+
+@dataclass(frozen=True)
+class CharacterBank:
+    """The characters of one video, and who is on screen in each scene (in scene order)."""
+
+    characters: tuple[Character, ...] = ()
+    casts: tuple[Cast, ...] = ()
+    threshold: float = 0.0  # the clustering threshold the identities were found with
+
+    def character(self, ident: str) -> Character | None:
+        return next((c for c in self.characters if c.id == ident), None)
+
+    def in_scene(self, scene: int) -> list[Character]:
+        """The characters seen in scene `scene`, in order of first appearance."""
+        return [c for c in self.characters if c.in_scene(scene) is not None]
+
+    def with_descriptor(self, ident: str, descriptor: str) -> CharacterBank:
+        """A copy where `ident` keeps `descriptor`, unless it already has one (the first stays)."""
+        characters = tuple(
+            dataclasses.replace(c, descriptor=descriptor)
+            if c.id == ident and c.descriptor is None
+            else c
+            for c in self.characters
+        )
+        return dataclasses.replace(self, characters=characters)
+
+    def cast(self, scenes: typing.Iterable[int] | None = None) -> Cast:
+        """Who is on screen over `scenes` (all of them by default): one clip's row."""
+        wanted = range(len(self.casts)) if scenes is None else scenes
+        chosen = [self.casts[i] for i in wanted if 0 <= i < len(self.casts)]
+        seen = {ident for cast in chosen for ident in cast.ids}
+        return Cast(
+            faces=max((cast.faces for cast in chosen), default=0),
+            ids=tuple(c.id for c in self.characters if c.id in seen),
+        )

@@ -1,0 +1,220 @@
+"""Characters on real photographs: a film cut from them, through the real frame pass, OCR and dlib.
+
+The photographs (face_recognition 1.3.0's test images and scikit-image's
+astronaut) are fetched once into ~/.cache/autodescribe-test-data; without a
+network the tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dlib", reason='dlib is not installed (pip install "autodescribe[faces]")')
+
+from autodescribe.analysis.characters import (  # noqa: E402
+    cluster_faces,
+    find_characters,
+    load_scaled,
+)
+from autodescribe.analysis.frames import analyse_frames  # noqa: E402
+from autodescribe.analysis.onscreen_text import read_scene_text  # noqa: E402
+from autodescribe.analysis.scenes import build_scenes  # noqa: E402
+from autodescribe.backends.characters import Face, FaceAnalyzer, face_analyzers  # noqa: E402
+from autodescribe.config import CharacterSettings, NarrateSettings  # noqa: E402
+from autodescribe.media.probe import probe  # noqa: E402
+from autodescribe.testing.faces import (  # noqa: E402
+    ASTRONAUT,
+    TRUE_NAMES,
+    FaceFilm,
+    Photo,
+    PhotosUnavailable,
+    fetch_face_photos,
+    make_face_film,
+)
+from autodescribe.types import (  # noqa: E402
+    CharacterBank,
+    OnScreenText,
+    Scene,
+    from_jsonable,
+    to_jsonable,
+)
+
+
+@pytest.fixture(scope="session")
+def face_photos() -> dict[str, Photo]:
+    try:
+        return fetch_face_photos()
+    except PhotosUnavailable as exc:
+        pytest.skip(f"test photographs unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> FaceAnalyzer:
+    return face_analyzers.create("dlib")
+
+
+@dataclass(frozen=True)
+class Analysed:
+    film: FaceFilm
+    scenes: list[Scene]
+    stills: dict[float, str]
+    texts: list[list[OnScreenText]]
+    sightings: list[tuple[float, np.ndarray, float]]  # keyframe time, descriptor, centre x
+    bank: CharacterBank
+    thumbnails: Path
+
+    def person(self, ident: str) -> str:
+        """The person an identity truly is: the one most of its appearances show."""
+        character = self.bank.character(ident)
+        assert character is not None
+        votes = Counter(
+            self.person_at(a.time, a.box[0] + a.box[2] / 2) for a in character.appearances
+        )
+        return votes.most_common(1)[0][0]
+
+    def person_at(self, time: float, centre: float) -> str:
+        people = self.film.scene_at(time).people
+        order = {"left": 0, "centre": 1, "right": 2}
+        ranked = sorted(people, key=lambda p: order[p[1]])
+        return ranked[0][0] if len(ranked) == 1 or centre < 0.5 else ranked[-1][0]
+
+
+@pytest.fixture(scope="module")
+def analysed(
+    face_photos: dict[str, Photo], analyzer: FaceAnalyzer, tmp_path_factory: pytest.TempPathFactory
+) -> Analysed:
+    root = tmp_path_factory.mktemp("characters")
+    film = make_face_film(root / "faces.mp4", face_photos)
+    settings = NarrateSettings()
+    (root / "stills").mkdir()
+    frames = analyse_frames(
+        probe(Path(film.path)), settings.shots, settings.scenes, root / "stills"
+    )
+    scenes = build_scenes(frames.shots, frames.stills, 2.0, settings.scenes.keyframes_per_scene)
+    stills = {s.time: s.path for s in frames.stills}
+    texts = read_scene_text(scenes, stills)
+    thumbnails = root / "thumbnails"
+    remembering = Remembering(analyzer)
+    bank = find_characters(
+        scenes, stills, texts, film.dialogue, CharacterSettings(), thumbnails, remembering
+    )
+    keyframes = [(scene.index, time) for scene in scenes for time in scene.keyframe_times]
+    sightings = [
+        (time, face.descriptor, (face.left + face.width / 2) / width)
+        for (_, time), (width, faces) in zip(keyframes, remembering.seen, strict=True)
+        for face in faces
+    ]
+    return Analysed(film, scenes, stills, texts, sightings, bank, thumbnails)
+
+
+class Remembering:
+    """The dlib analyzer, keeping what it found on each image (and the image's width)."""
+
+    name = "remembering"
+
+    def __init__(self, inner: FaceAnalyzer) -> None:
+        self.inner = inner
+        self.seen: list[tuple[int, list[Face]]] = []
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        faces = self.inner.detect(image)
+        self.seen.append((image.shape[1], faces))
+        return faces
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_photographs_separate_at_the_threshold(
+    face_photos: dict[str, Photo], analyzer: FaceAnalyzer
+) -> None:
+    """The measurement behind the threshold: one person's photos close, two people's far apart."""
+    faces = {}
+    for key, photo in face_photos.items():
+        found = analyzer.detect(load_scaled(photo.path, 640))
+        assert found, f"no face found on {photo.path.name}"
+        faces[key] = (photo.person, found[0].descriptor)
+    same, other = [], []
+    for (who_a, a), (who_b, b) in combinations(faces.values(), 2):
+        (same if who_a == who_b else other).append(float(np.linalg.norm(a - b)))
+    threshold = CharacterSettings().threshold
+    assert max(same) < threshold - 0.03, same
+    assert min(other) > threshold + 0.25, other
+
+
+def test_the_film_is_cut_where_it_was_made(analysed: Analysed) -> None:
+    assert [s.start for s in analysed.scenes[1:]] == pytest.approx(analysed.film.cuts, abs=0.05)
+
+
+def test_one_identity_per_person_and_no_two_people_in_one(analysed: Analysed) -> None:
+    people_in_film = {p[0] for s in analysed.film.scenes for p in s.people}
+    identities = [c.id for c in analysed.bank.characters]
+    assert sorted(analysed.person(i) for i in identities) == sorted(people_in_film)
+    for character in analysed.bank.characters:  # purity: every appearance is that person
+        who = analysed.person(character.id)
+        for appearance in character.appearances:
+            people = [p[0] for p in analysed.film.scene_at(appearance.time).people]
+            assert who in people, (character.id, appearance)
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.5, 0.55, 0.6, 0.7])
+def test_thresholds_around_the_default_find_the_same_people(
+    analysed: Analysed, threshold: float
+) -> None:
+    faces = analysed.sightings
+    labels = cluster_faces([f[1] for f in faces], threshold, [f[0] for f in faces])
+    truth = [analysed.person_at(time, centre) for time, _, centre in faces]
+    pairs = {(label, who) for label, who in zip(labels, truth, strict=True)}
+    assert len({label for label, _ in pairs}) == len(pairs) == len(set(truth)), pairs
+
+
+def test_the_lower_third_names_the_person_on_screen(analysed: Analysed) -> None:
+    named = {analysed.person(c.id): c for c in analysed.bank.characters if c.name}
+    obama = named["obama"]
+    assert obama.name == TRUE_NAMES["obama"]
+    assert obama.named_by is not None and obama.named_by.how == "on screen"
+    caption_scene = next(i for i, s in enumerate(analysed.film.scenes) if s.caption)
+    assert obama.named_by.scene == caption_scene
+
+
+def test_names_heard_go_to_the_only_unnamed_person_present(analysed: Analysed) -> None:
+    named = {analysed.person(c.id): c for c in analysed.bank.characters if c.name}
+    assert named["biden"].name == TRUE_NAMES["biden"]
+    assert named["biden"].named_by is not None and named["biden"].named_by.how == "heard"
+    if ASTRONAUT in {p[0] for s in analysed.film.scenes for p in s.people}:
+        # heard beside the named Obama: she is the only candidate left
+        assert named[ASTRONAUT].name == TRUE_NAMES[ASTRONAUT]
+    assert "Michael" not in {c.name for c in analysed.bank.characters}  # said to two, or to none
+
+
+def test_positions_and_scales_match_the_framing(analysed: Analysed) -> None:
+    checked = 0
+    for character in analysed.bank.characters:
+        who = analysed.person(character.id)
+        for appearance in character.appearances:
+            scene = analysed.film.scene_at(appearance.time)
+            (truth,) = [p for p in scene.people if p[0] == who]
+            assert (appearance.position, appearance.shot_scale) == truth[1:], (who, appearance)
+            assert appearance.keyframes == len(analysed.scenes[appearance.scene].keyframe_times)
+            checked += 1
+    assert checked == sum(len(s.people) for s in analysed.film.scenes)
+
+
+def test_casts_count_faces_and_list_identities(analysed: Analysed) -> None:
+    for scene, cast in zip(analysed.film.scenes, analysed.bank.casts, strict=True):
+        assert cast.faces == len(scene.people)
+        assert sorted(analysed.person(i) for i in cast.ids) == sorted(p[0] for p in scene.people)
+
+
+def test_only_thumbnails_are_written_and_the_bank_is_plain_json(analysed: Analysed) -> None:
+    written = sorted(p.name for p in analysed.thumbnails.iterdir())
+    assert written == sorted(f"{c.id}.jpg" for c in analysed.bank.characters)
+    stored = json.loads(json.dumps(to_jsonable(analysed.bank)))
+    assert from_jsonable(CharacterBank, stored) == analysed.bank
