@@ -140,6 +140,9 @@ class RenderSettings(_Section):
     )
 
 
+CHARACTER_MODES = Literal["auto", "off"]
+
+
 class CharacterSettings(_Section):
     """Who is on screen: faces grouped into identities per film, named when the film names them.
 
@@ -149,7 +152,7 @@ class CharacterSettings(_Section):
     own work folder; nothing is kept across videos and nothing leaves the machine.
     """
 
-    enabled: Literal["auto", "off"] = "auto"
+    enabled: CHARACTER_MODES = "auto"
     backend: str = Field("dlib", description="a registered face analyzer")
     threshold: float = Field(
         0.5, gt=0, le=1.5, description="largest descriptor distance between faces of one person"
@@ -173,6 +176,7 @@ class NarrateSettings(BaseModel):
     gaps: GapSettings = GapSettings()
     describe: DescribeSettings = DescribeSettings()
     translate: TranslateSettings = TranslateSettings()
+    characters: CharacterSettings = CharacterSettings()
     voice: VoiceSettings = VoiceSettings()
     fit: FitSettings = FitSettings()
     render: RenderSettings = RenderSettings()

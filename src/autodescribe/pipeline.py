@@ -11,6 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autodescribe.analysis.characters import (
+    characters_enabled,
+    find_characters,
+    mentioned_people,
+)
 from autodescribe.analysis.frames import FramePass, analyse_frames
 from autodescribe.analysis.gaps import find_gaps, plan_slots
 from autodescribe.analysis.onscreen_text import read_scene_text
@@ -33,6 +38,7 @@ from autodescribe.errors import MediaError
 from autodescribe.media.probe import probe
 from autodescribe.render.deliver import Deliverables, deliver
 from autodescribe.types import (
+    CharacterBank,
     Cue,
     Description,
     Gap,
@@ -41,6 +47,7 @@ from autodescribe.types import (
     Script,
     SpeechSpan,
     VideoInfo,
+    to_jsonable,
 )
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
@@ -113,6 +120,7 @@ class Analysis:
     speech: SpeechAnalysis
     dialogue: list[SpeechSpan]  # speech spans with their transcript
     key: str  # hash of the stages the descriptions depend on
+    characters: CharacterBank = field(default_factory=CharacterBank)  # who is on screen
 
 
 def with_describer_resolved(job: NarrateJob) -> NarrateJob:
@@ -205,13 +213,40 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     texts = work.stage(
         "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
     )
+    bank, characters_key = _characters(scenes, stills, texts, dialogue, job, work, text_key)
     return Analysis(
         scenes=scenes,
         inputs=scene_inputs(scenes, slots, texts, stills),
         speech=speech,
         dialogue=dialogue,
-        key=stable_hash(text_key, transcript_key),
+        key=stable_hash(text_key, transcript_key, characters_key),
+        characters=bank,
     )
+
+
+def _characters(
+    scenes: list[Scene],
+    stills: dict[float, str],
+    texts: list[list[OnScreenText]],
+    dialogue: list[SpeechSpan],
+    job: NarrateJob,
+    work: WorkDir,
+    text_key: str,
+) -> tuple[CharacterBank, str]:
+    """The film's people, stored like every stage; nothing at all when the stage is off."""
+    settings = job.settings.characters
+    if not characters_enabled(settings):
+        return CharacterBank(), "no-characters"
+    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), settings)
+    bank = work.stage(
+        "characters",
+        key,
+        CharacterBank,
+        lambda: find_characters(
+            scenes, stills, texts, dialogue, settings, work.folder("faces", key)
+        ),
+    )
+    return bank, key
 
 
 @dataclass(frozen=True)
@@ -303,6 +338,9 @@ def _speak(
         voice.close()
     script = _script(info, language, cues, settings, job)
     script.characters = dict(described.characters)
+    if analysis.characters.characters:
+        script.character_bank = analysis.characters
+        script.cues = mentioned_people(script.cues, analysis.characters)
     script.title, script.summary = described.title or None, described.summary or None
     return script
 

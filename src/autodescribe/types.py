@@ -133,6 +133,7 @@ class Cue:
     # where the cue is heard in the described video (programme time plus the freezes before it)
     described_start: float | None = None
     described_end: float | None = None
+    people: tuple[str, ...] = ()  # ids of the characters (see CharacterBank) the text mentions
 
 
 @dataclass
@@ -151,6 +152,8 @@ class Script:
     # cue `start`/`end` are programme times; `described_*` the described video's (see timeline)
     clock: str = "programme"
     described_duration: float | None = None
+    # who is on screen: identities by face, named once the film names them (None: stage off)
+    character_bank: CharacterBank | None = None
 
 
 def to_jsonable(value: Any, kind: Any | None = None) -> Any:

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ from autodescribe.types import (
     Cast,
     Character,
     CharacterBank,
+    Cue,
     OnScreenText,
     Position,
     Scene,
@@ -379,3 +381,23 @@ def write_thumbnail(still: Path, box: tuple[float, float, float, float], target:
     data = io.BytesIO()
     face.save(data, format="JPEG", quality=85)
     write_atomic(target, data.getvalue())
+
+
+def mentioned_people(cues: Sequence[Cue], bank: CharacterBank) -> list[Cue]:
+    """Each cue with the ids of the characters of its scene that its text mentions.
+
+    A character is mentioned by name or by its kept descriptor; a cue of a scene
+    with one person that speaks of "a person", "a man" or "a woman" mentions them.
+    """
+    marked = []
+    for cue in cues:
+        present = bank.in_scene(cue.scene) if cue.scene is not None else []
+        text = cue.text.casefold()
+        ids = [c.id for c in present if c.label and c.label.casefold() in text]
+        if not ids and len(present) == 1 and _GENERIC_PERSON.search(text):
+            ids = [present[0].id]
+        marked.append(replace(cue, people=tuple(ids)))
+    return marked
+
+
+_GENERIC_PERSON = re.compile(r"\b(?:a|the|one) (?:person|man|woman|boy|girl|child|figure)\b")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import typer
 
@@ -18,7 +18,7 @@ from autodescribe.backends.describe import describers
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.translate import translators
 from autodescribe.backends.voice import voices
-from autodescribe.config import DescribeSettings
+from autodescribe.config import CHARACTER_MODES, CharacterSettings, DescribeSettings
 from autodescribe.presets import EXTENDED_MODES, PRESETS
 
 NO_TRANSLATOR = "none"
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     TranslatorName = Choice
     ExtendedName = Choice
     LoudnessName = Choice
+    CharactersName = Choice
 else:
     DescriberName = choice("DescriberName", describers.names())
     VoiceName = choice("VoiceName", voices.names())
@@ -47,6 +48,7 @@ else:
     TranslatorName = choice("TranslatorName", [NO_TRANSLATOR, *translators.names()])
     ExtendedName = choice("ExtendedName", EXTENDED_MODES)
     LoudnessName = choice("LoudnessName", PRESETS)
+    CharactersName = choice("CharactersName", get_args(CHARACTER_MODES))
 
 # Defaults as members of their choice (a Typer default must be one of the choices).
 DEFAULT_DESCRIBER = DescriberName(DescribeSettings.model_fields["describer"].default)
@@ -55,6 +57,7 @@ DEFAULT_SHOTS = ShotDetectorName("pyscenedetect")
 DEFAULT_TRANSLATOR = TranslatorName(NO_TRANSLATOR)
 DEFAULT_EXTENDED = ExtendedName("auto")
 DEFAULT_LOUDNESS = LoudnessName("ebu")
+DEFAULT_CHARACTERS = CharactersName(CharacterSettings().enabled)
 
 OutDir = Annotated[
     Path | None,

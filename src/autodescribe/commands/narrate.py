@@ -36,6 +36,14 @@ def narrate(
     min_scene: Annotated[
         float, typer.Option(metavar="SECONDS", help="shortest scene; shorter shots merge")
     ] = 2.0,
+    characters: Annotated[
+        opt.CharactersName,
+        typer.Option(
+            help="find the people by their faces and name them once the film does "
+            '(auto: when the face models are installed, pip install "autodescribe[faces]"); '
+            "off: no face is looked for"
+        ),
+    ] = opt.DEFAULT_CHARACTERS,
     extended: opt.Extended = opt.DEFAULT_EXTENDED,
     loudness: opt.Loudness = opt.DEFAULT_LOUDNESS,
     container: Annotated[
@@ -59,6 +67,7 @@ def narrate(
 
     def run() -> None:
         from autodescribe.config import (
+            CharacterSettings,
             DescribeSettings,
             FitSettings,
             NarrateJob,
@@ -83,6 +92,7 @@ def narrate(
                 describer=describer.value, model=model, base_url=base_url, api_key=api_key
             ),
             translate=TranslateSettings(translator=chosen_translator),
+            characters=CharacterSettings(enabled=characters.value),
             voice=VoiceSettings(voice=voice.value, name=voice_name),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(
