@@ -1,17 +1,27 @@
-"""The openai describer against a real OpenAI-compatible HTTP server on loopback."""
+"""The openai describer against a real OpenAI-compatible HTTP server on loopback.
+
+The last tests narrate end to end with the server writing realistic audio
+description (`--realistic`: long and short lines, numbers, on-screen text read
+verbatim, a person named once the film names her), and run `check` on the result.
+"""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 from autodescribe.backends.describe import DescribeRequest, describers
 from autodescribe.backends.describe.openai import OpenAIDescriber, normalise_base_url
+from autodescribe.cli import app
 from autodescribe.errors import ConfigError, DescriberError
+from autodescribe.testing.samples import make_sample_video
+from autodescribe.testing.truth import SampleTruth
 from autodescribe.types import Scene
 from autodescribe.writing.prompts import load_template
 
@@ -227,3 +237,73 @@ def test_a_key_alone_means_the_hosted_api() -> None:
 )
 def test_base_url_with_or_without_v1(given: str, expected: str) -> None:
     assert normalise_base_url(given) == expected
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> SampleTruth:
+    """45 s in ten scenes: three long quiet ones, then seven of 3 s.
+
+    The first line of dialogue names Maya; a sign reads EXIT 12 from 8 s to 16 s.
+    """
+    return make_sample_video(
+        tmp_path_factory.mktemp("story") / "story.mp4",
+        duration=45.0,
+        size=(320, 180),
+        fps=10,
+        cuts=(8.0, 16.0, 24.0, 27.0, 30.0, 33.0, 36.0, 39.0, 42.0),
+        speech=((0.3, "Maya, where did you put the keys?"), (20.0, "They are on the table.")),
+        texts=((8.0, 16.0, "EXIT 12"),),
+    )
+
+
+def narrate_through(server_url: str, video: Path, out: Path) -> dict:
+    """`autodescribe narrate VIDEO --describer openai --base-url URL`; the script it wrote."""
+    args = [
+        "narrate",
+        str(video),
+        "-o",
+        str(out),
+        "--describer",
+        "openai",
+        "--base-url",
+        server_url,
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return json.loads((out / f"{video.stem}.script.json").read_text(encoding="utf-8"))
+
+
+def test_realistic_descriptions_of_the_sample_pass_check(
+    sample: SampleTruth,
+    tmp_path: Path,
+    start_server,  # noqa: ANN001
+    passes_check,  # noqa: ANN001
+) -> None:
+    server = start_server("--realistic")
+    script = narrate_through(server.url, Path(sample.path), tmp_path)
+    texts = [cue["text"] for cue in script["cues"]]
+    assert any("A sign reads EXIT 12." in text for text in texts), texts
+    assert all("tall woman" in text for text in texts), "each line came from the server"
+    passes_check(tmp_path, "sample", sample.path)
+
+
+def test_a_story_with_names_numbers_and_long_lines_passes_check(
+    story: SampleTruth,
+    tmp_path: Path,
+    start_server,  # noqa: ANN001
+    passes_check,  # noqa: ANN001
+) -> None:
+    server = start_server("--realistic")
+    script = narrate_through(server.url, Path(story.path), tmp_path)
+    texts = [cue["text"] for cue in script["cues"]]
+    assert len(texts) == 10, texts
+    # she is "a tall woman" until the describer is told her name, then Maya
+    assert script["characters"] == {"a tall woman": "Maya"}
+    assert texts[0].startswith("A tall woman") and texts[-1].startswith("Maya"), texts
+    words = [len(text.split()) for text in texts]
+    assert max(words) >= 15 and min(words) <= 5, texts
+    joined = " ".join(texts)
+    for said in ("A clock reads 10:45.", "3 coins", "A sign reads EXIT 12."):
+        assert said in joined, texts
+    assert script["title"] == "The Lost Keys"
+    passes_check(tmp_path, "story", story.path)

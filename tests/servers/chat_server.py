@@ -6,13 +6,37 @@ requests in flight at once and reports that, and a summary of every chat request
 at GET /stats (POST /stats/reset clears them). It prints its port on the first
 stdout line.
 
+With --realistic, describe prompts are answered the way an audio describer
+writes instead: whole sentences chosen to fit the word budget (long when there
+is room, short when there is not), numbers as digits ("A clock reads 10:45."),
+the scene's on-screen text read verbatim ("A sign reads EXIT 12."), and the one
+person by a descriptor until the prompt's "Characters so far" gives her name.
+Shorten prompts keep the leading sentences that fit; summary prompts get a
+title line and a summary. The line for a scene depends only on its prompt.
+
+With --answers FILE (JSON lines of recorded-style model answers, such as
+tests/data/answers/corpus.jsonl), prompts with frames get those answers instead:
+model "corpus/ID" always gets entry ID, any other model the next scene answer in
+turn. Title-and-summary prompts get the summary entries, rewrite requests get the
+entry's "rewrite" (else, in turn, the text with the named sentences removed or
+the text unchanged), shorten prompts the leading sentences that fit, wrapped in
+chatter now and then. Each answer carries the entry's finish_reason.
+
+Misbehaving on purpose: --fail-first N answers the first N chats with
+--fail-status (503) and a Retry-After of --retry-after seconds ("" for none).
+--break-after N, or --break-on TEXT (chats whose body holds TEXT), makes chats
+misbehave as --break-with says: "status" (--fail-status), "stall" (no answer for
+--stall seconds), "malformed" (a 200 whose body is cut-off JSON) or "no-choices".
+
 Translation prompts (autodescribe's translate template) get a reversible answer:
 into English, "[xx] " is dropped and the word order reversed back; into any other
 language xx, the words come back in reverse order behind "[xx] ". So en -> pl -> en
 returns the original text, and a test can see which text and target were sent.
 
     python tests/servers/chat_server.py [--api-key K] [--delay S] [--models a,b]
-        [--fail-first N] [--reasoning-model]
+        [--fail-first N] [--reasoning-model] [--obey-budget] [--realistic]
+        [--answers FILE] [--fail-status CODE] [--retry-after S]
+        [--break-after N | --break-on TEXT] [--break-with KIND] [--stall S]
 """
 
 from __future__ import annotations
@@ -20,6 +44,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import json
 import re
 import threading
@@ -31,6 +56,35 @@ from typing import Any
 BUDGET = re.compile(r"at most (\d+) words")
 TRANSLATE = re.compile(r"^Translate this audio description from .+? into .+? \((\w+)\)\.")
 TAGGED = re.compile(r"^\[(\w+)\] (.*)$", re.S)
+SCENE_AT = re.compile(r"The frames are from a [\d.]+-second scene at (\d+):(\d\d) ")
+CHARACTERS = re.compile(r"^Characters so far: (.+)$", re.M)
+ON_SCREEN = re.compile(r"^On-screen text in this scene: (.+)$", re.M)
+SHORTEN = re.compile(r"^Rewrite this audio description in at most (\d+) words[^\n]*\n(.+)$", re.S)
+SUMMARY = "These are the audio descriptions of a video"
+# What an audio describer might say about three kinds of shot. Each has ways to say
+# what the one person does, longest first ("{who}": a descriptor until the film names
+# her, then her name), and further sentences, most important first.
+SHOTS = (
+    (
+        (
+            "{who} stands at a kitchen counter, turning a ring of keys over in her hands.",
+            "{who} holds a ring of keys.",
+            "{who} waits.",
+        ),
+        ("A clock reads 10:45.", "Rain runs down the window behind her."),
+    ),
+    (
+        ("{who} hurries down a tiled corridor, her coat flapping.", "{who} hurries on."),
+        ("She counts 3 coins.", "Strip lights flicker overhead."),
+    ),
+    (
+        ("{who} drops the keys on the table.", "{who} sits."),
+        ("Outside, 2 buses pull away from the stop.", "She smiles."),
+    ),
+)
+NEWCOMER = "A tall woman"
+SENTENCE = re.compile(r"[^.!?]+[.!?]")
+DANGLING = frozenset("a an the at in on of to with and her his over from by into".split())
 
 
 @dataclass
@@ -68,6 +122,7 @@ class ChatServer(ThreadingHTTPServer):
         self.options = options
         self.models: list[str] = [m for m in options.models.split(",") if m]
         self.stats = Stats()
+        self.corpus = Corpus.load(options.answers) if options.answers else None
 
 
 class ClientError(Exception):
@@ -156,10 +211,226 @@ def translation(prompt: str) -> str | None:
     return f"[{target}] " + " ".join(reversed(text.split()))
 
 
+def fit_sentences(sentences: list[str], budget: int) -> list[str]:
+    """The sentences that fit together in `budget` words, earlier ones first, in order."""
+    kept: list[str] = []
+    for sentence in sentences:
+        if sum(len(k.split()) for k in kept) + len(sentence.split()) <= budget:
+            kept.append(sentence)
+    return kept
+
+
+def who(prompt: str) -> str:
+    """The woman as the prompt knows her: her name once given, else her descriptor."""
+    found = CHARACTERS.search(prompt)
+    if not found:
+        return NEWCOMER
+    first = found.group(1).split("; ")[0]
+    named = re.match(r"^(.+?) \((.+)\)$", first)
+    if named:
+        return named.group(1)
+    return "The " + first.split(" ", 1)[1] if first.startswith(("a ", "an ")) else first
+
+
+def realistic_description(prompt: str, at: re.Match[str], budget: int) -> str:
+    """An audio-description line for a describe prompt, chosen by the scene's start (`at`).
+
+    On-screen text comes first, read verbatim; then the longest way of saying
+    what she does that still fits; then whatever else fits. A budget too small
+    for her gets the sign alone, or her shortest line over budget, as a model
+    might write it.
+    """
+    seconds = int(at.group(1)) * 60 + int(at.group(2))
+    actions, extras = SHOTS[seconds // 8 % len(SHOTS)]
+    person = who(prompt)
+    text = ON_SCREEN.search(prompt)
+    sign = [f"A sign reads {text.group(1).split(' | ')[0]}."] if text else []
+    for action in actions:
+        chosen = fit_sentences([*sign, action.format(who=person), *extras], budget)
+        if action.format(who=person) in chosen:
+            return " ".join(chosen)
+    return " ".join(fit_sentences(sign, budget)) or actions[-1].format(who=person)
+
+
+def realistic_shortening(found: re.Match[str]) -> str:
+    """Keep the leading sentences that fit; a sentence too long alone is cut at a word."""
+    budget, text = int(found.group(1)), found.group(2).strip()
+    sentences = [s.strip() for s in SENTENCE.findall(text)] or [text]
+    kept = fit_sentences(sentences, budget)
+    if kept:
+        return " ".join(kept)
+    words = sentences[0].rstrip(".!?").replace(",", "").split()[:budget]
+    while len(words) > 1 and words[-1].lower() in DANGLING:
+        words.pop()
+    return " ".join(words) + "."
+
+
+def realistic(prompt: str, budget: int | None) -> str | None:
+    """What a careful describer model answers to one of autodescribe's prompts, or None."""
+    shortening = SHORTEN.match(prompt)
+    if shortening:
+        return realistic_shortening(shortening)
+    if prompt.startswith(SUMMARY):
+        return (
+            "The Lost Keys\nA woman looks for her keys at home and in a station corridor, "
+            "counts her coins and finds the keys on the table."
+        )
+    at = SCENE_AT.search(prompt)
+    if at is not None and budget is not None:
+        return realistic_description(prompt, at, budget)
+    return None
+
+
+# --- answers from a corpus, and misbehaving on purpose ----------------------------------------
+
+CORPUS_MODEL = "corpus/"
+REWRITE = re.compile(
+    r"^This audio description breaks these writing rules:\n(?P<rules>.*?)\n"
+    r"Write it again.*?\nDescription: (?P<text>.*)$",
+    re.S,
+)
+RULE_QUOTE = re.compile(r'^- "(.+?)":', re.M)
+CORPUS_SHORTEN = re.compile(
+    r"^Rewrite this audio description in at most (\d+) words[^\n]*\n(.+)$", re.S
+)
+CORPUS_SUMMARY = "On the first line write a title"
+CORPUS_DANGLING = frozenset(
+    """a an the at in on of to with and her his from by into as across through over along
+    while before after onto toward towards past behind under""".split()
+)
+MALFORMED = b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess'
+
+
+@dataclass
+class Corpus:
+    """Recorded-style answers by id, the counters that hand them out in turn, what was served."""
+
+    entries: dict[str, dict[str, Any]]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    turns: dict[str, int] = field(default_factory=dict)
+    given: dict[str, tuple[str, int]] = field(default_factory=dict)  # model+prompt: (id, tokens)
+    served: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str) -> Corpus:
+        lines = open(path, encoding="utf-8").read().splitlines()
+        entries = [json.loads(line) for line in lines if line.strip()]
+        return cls({entry["id"]: entry for entry in entries})
+
+    def reset(self) -> None:
+        with self.lock:
+            self.turns.clear()
+            self.given.clear()
+            self.served.clear()
+
+    def turn(self, counter: str) -> int:
+        with self.lock:
+            self.turns[counter] = self.turns.get(counter, -1) + 1
+            return self.turns[counter]
+
+    def next(self, kind: str) -> dict[str, Any]:
+        """The next entry of a kind ("scene" or "summary"), round and round in file order."""
+        ids = [i for i, entry in self.entries.items() if entry.get("kind", "scene") == kind]
+        return self.entries[ids[self.turn(kind) % len(ids)]]
+
+    def serve(self, entry: dict[str, Any], key: str, tokens: int) -> tuple[str, str]:
+        with self.lock:
+            self.served.append(entry["id"])
+            self.given.setdefault(key, (entry["id"], tokens))
+        return entry["answer"], entry.get("finish_reason", "stop")
+
+    def asked_again(self, key: str, tokens: int) -> dict[str, Any] | None:
+        """The entry first given for a model and prompt that come back with more tokens."""
+        with self.lock:
+            first = self.given.get(key)
+        if first is None or tokens <= first[1]:
+            return None
+        return self.entries[first[0]]
+
+
+def corpus_answer(
+    server: ChatServer, model: str, prompt: str, images: int, tokens: int
+) -> tuple[str, str] | None:
+    """(text, finish_reason) from the corpus for this prompt, or None to answer as usual."""
+    corpus = server.corpus
+    if corpus is None:
+        return None
+    named = (
+        corpus.entries.get(model.removeprefix(CORPUS_MODEL))
+        if corpus_model(server, model)
+        else None
+    )
+    rewrite = REWRITE.match(prompt)
+    if rewrite:
+        if named is not None and "rewrite" in named:
+            return named["rewrite"], "stop"
+        stubborn = named is not None or corpus.turn("rewrite") % 2 == 1
+        return (rewrite.group("text") if stubborn else corpus_fix(rewrite)), "stop"
+    shortening = CORPUS_SHORTEN.match(prompt)
+    if shortening:
+        return corpus_shortening(shortening, corpus.turn("shorten")), "stop"
+    if CORPUS_SUMMARY in prompt:
+        summary = named is not None and named.get("kind") == "summary"
+        return corpus.serve(named if summary else corpus.next("summary"), model + prompt, tokens)
+    if images == 0 and "Describe what a blind viewer" not in prompt:
+        return None
+    key = f"{model}\n{prompt}"
+    again = corpus.asked_again(key, tokens)
+    if again is not None and "again" in again:
+        return again["again"], "stop"  # asked again after an answer cut off by the token limit
+    scene = named is not None and named.get("kind", "scene") == "scene"
+    return corpus.serve(named if scene else corpus.next("scene"), key, tokens)
+
+
+def corpus_model(server: ChatServer, model: Any) -> bool:
+    """Whether `model` names a corpus entry ("corpus/ID") this server was given."""
+    if server.corpus is None or not isinstance(model, str) or not model.startswith(CORPUS_MODEL):
+        return False
+    return model.removeprefix(CORPUS_MODEL) in server.corpus.entries
+
+
+def corpus_fix(found: re.Match[str]) -> str:
+    """A model that follows a rewrite request: the sentences with the named words go."""
+    named = RULE_QUOTE.findall(found.group("rules"))
+    sentences = re.findall(r"[^.!?]+[.!?]*", found.group("text"))
+    kept = [s.strip() for s in sentences if not any(n in s for n in named)]
+    return " ".join(kept)
+
+
+def corpus_shortening(found: re.Match[str], turn: int) -> str:
+    """The leading sentences that fit, or the first cut to the budget; chatty now and then."""
+    budget, text = int(found.group(1)), found.group(2).strip()
+    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", text)] or [text]
+    kept: list[str] = []
+    for sentence in sentences:
+        if sum(len(k.split()) for k in kept) + len(sentence.split()) > budget:
+            break
+        kept.append(sentence)
+    if not kept:
+        words = sentences[0].rstrip(".!?").replace(",", "").split()[:budget]
+        while len(words) > 1 and words[-1].lower() in CORPUS_DANGLING:
+            words.pop()
+        kept = [" ".join(words) + "."]
+    short = " ".join(kept)
+    styles = ("{}", 'Here\'s a shorter version:\n\n"{}"', "**Shortened description:** {}")
+    return styles[turn % len(styles)].format(short)
+
+
+def breaks(options: argparse.Namespace, number: int, raw: bytes) -> bool:
+    """Whether chat number `number` (its body `raw`) is one to misbehave on."""
+    if options.break_after is not None and number > options.break_after:
+        return True
+    return bool(options.break_on) and options.break_on.encode() in raw
+
+
+def retry_headers(options: argparse.Namespace) -> dict[str, str]:
+    return {"Retry-After": options.retry_after} if options.retry_after else {}
+
+
 def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     """Check one chat request and build an answer that echoes what it carried."""
     model = body.get("model")
-    if model not in server.models:
+    if model not in server.models and not corpus_model(server, model):
         raise ClientError(404, f"The model `{model}` does not exist.")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -173,6 +444,14 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
         # behave like a model that follows the word budget: the first N words of a longer answer
         answer = f"images={images} A woman in a red coat crosses the empty station hall."
         text = " ".join(answer.split()[: int(budget.group(1))])
+    if server.options.realistic:
+        written = realistic(last_user_text(messages), int(budget.group(1)) if budget else None)
+        text = written if written is not None else text
+    finish = "stop"
+    tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+    served = corpus_answer(server, str(model), last_user_text(messages), images, int(tokens))
+    if served is not None:
+        text, finish = served
     translated = translation(last_user_text(messages))
     if translated is not None:
         text = translated
@@ -184,7 +463,7 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": len(text.split()), "total_tokens": 0},
     }
@@ -199,7 +478,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/stats":
-            self._reply(200, self.server.stats.snapshot())
+            snapshot = self.server.stats.snapshot()
+            if self.server.corpus is not None:
+                snapshot["corpus_served"] = list(self.server.corpus.served)
+            self._reply(200, snapshot)
         elif self.path == "/v1/models" and self._authorised():
             with self.server.stats.lock:
                 self.server.stats.model_requests += 1
@@ -212,6 +494,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.path == "/stats/reset":
             self.server.stats.reset()
+            if self.server.corpus is not None:
+                self.server.corpus.reset()
             self._reply(200, {"ok": True})
         elif self.path == "/v1/chat/completions" and self._authorised():
             self._chat(body)
@@ -227,8 +511,12 @@ class Handler(BaseHTTPRequestHandler):
             number = stats.chat_requests
         try:
             time.sleep(self.server.options.delay)
-            if number <= self.server.options.fail_first:
-                self._error(503, "warming up", {"Retry-After": "0.1"})
+            options = self.server.options
+            if number <= options.fail_first:
+                self._error(options.fail_status, "warming up", retry_headers(options))
+                return
+            if breaks(options, number, raw):
+                self._misbehave()
                 return
             self._reply(200, completion(json.loads(raw), self.server))
         except ClientError as exc:
@@ -238,6 +526,26 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with stats.lock:
                 stats.in_flight -= 1
+
+    def _misbehave(self) -> None:
+        """Fail as --break-with says: a status, silence past the timeout, or broken JSON."""
+        options = self.server.options
+        if options.break_with == "status":
+            self._error(
+                options.fail_status, "the model server is overloaded", retry_headers(options)
+            )
+        elif options.break_with == "stall":
+            time.sleep(options.stall)
+            with contextlib.suppress(OSError):  # the client has long given up
+                self._error(504, "too late")
+        elif options.break_with == "malformed":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(MALFORMED)))
+            self.end_headers()
+            self.wfile.write(MALFORMED)
+        else:
+            self._reply(200, {"object": "error", "message": "no completion this time"})
 
     def _authorised(self) -> bool:
         key = self.server.options.api_key
@@ -272,7 +580,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--obey-budget", action="store_true", help="answer within the prompt's word budget"
     )
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="answer describe, shorten and summary prompts as an audio describer would",
+    )
     parser.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N chats")
+    parser.add_argument("--answers", default="", help="a JSON-lines corpus of answers to serve")
+    parser.add_argument("--fail-status", type=int, default=503, help="status of failed chats")
+    parser.add_argument("--retry-after", default="0.1", help="Retry-After of failed chats")
+    parser.add_argument("--break-after", type=int, default=None, help="misbehave after N chats")
+    parser.add_argument("--break-on", default="", help="misbehave on chats holding this text")
+    parser.add_argument(
+        "--break-with",
+        choices=("status", "stall", "malformed", "no-choices"),
+        default="status",
+        help="how to misbehave",
+    )
+    parser.add_argument("--stall", type=float, default=30.0, help="seconds a stalled chat waits")
     parser.add_argument(
         "--reasoning-model",
         action="store_true",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -21,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autodescribe.analysis.onscreen_text import TextReader
 from autodescribe.backends.describe import make_describer
+from autodescribe.backends.describe.base import Draft, finish_answers, parse_title_summary
 from autodescribe.bulk.clips import scene_spans, stride_spans
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
@@ -33,14 +34,13 @@ from autodescribe.errors import (
     ModelNotAvailable,
 )
 from autodescribe.util.lazy import Lazy
-from autodescribe.writing.clean import clean_answer
+from autodescribe.writing.clean import Answer, within_budget
 from autodescribe.writing.prompts import Template, load_template, timestamp
 
 log = logging.getLogger(__name__)
 
 # Setup problems that would fail every video alike: stop the run instead of writing failed rows.
 FATAL = (BackendUnavailable, ModelNotAvailable, ConfigError)
-_LABEL = re.compile(r"^[#*\s]*(title|summary)[*\s]*:[*\s]*", re.I)
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class CaptionWorker:
         self.settings = settings
         self.device = device
         self._describer: Lazy[Any] = Lazy(self._create_describer)
+        self._reader: Lazy[TextReader] = Lazy(TextReader)  # for describers that do not read
 
     # -- CPU half ------------------------------------------------------------------
 
@@ -179,10 +180,12 @@ class CaptionWorker:
             answers += describer.generate(
                 convs[first : first + size], describer.max_new_tokens(words)
             )
+        drafts = [Draft(a, words, "en", c) for a, c in zip(answers, convs, strict=True)]
+        finished = _within(describer, finish_answers(drafts, describer), words)
         per_clip = (time.perf_counter() - started) / max(1, len(convs))
         captions = [[""] * len(video.clips) for video in videos]
-        for (v, i), answer in zip(jobs, answers, strict=True):
-            captions[v][i] = clean_answer(answer)
+        for (v, i), caption in zip(jobs, finished, strict=True):
+            captions[v][i] = caption
         return [
             _Captioned(
                 captions=captions[v],
@@ -204,9 +207,15 @@ class CaptionWorker:
             answers += describer.generate(
                 convs[first : first + size], describer.max_new_tokens(limit)
             )
+        parsed = [parse_title_summary(answer) for answer in answers]
+        drafts = [
+            Draft(Answer(summary, getattr(answer, "cut_off", None)), limit)
+            for (_, summary), answer in zip(parsed, answers, strict=True)
+        ]
+        summaries = _within(describer, finish_answers(drafts, describer), limit)
         result = [("", "")] * len(captions)
-        for i, answer in zip(wanted, answers, strict=True):
-            result[i] = parse_title_summary(answer)
+        for i, (title, _), summary in zip(wanted, parsed, summaries, strict=True):
+            result[i] = (title, summary)
         return result
 
     def _caption_with_requests(self, video: PreparedVideo) -> _Captioned:
@@ -215,7 +224,7 @@ class CaptionWorker:
         Such describers may keep state across one video's scenes (the basic one
         only repeats a look that changed), so every video gets a fresh instance.
         """
-        from autodescribe.backends.describe.base import DescribeRequest
+        from autodescribe.backends.describe.base import DescribeContext, DescribeRequest
         from autodescribe.types import Scene
 
         words = int(load_template(self.settings.template_name).fields("settings")["words"])
@@ -229,9 +238,14 @@ class CaptionWorker:
                 scene = Scene(
                     index=i, start=clip.start, end=clip.end, keyframe_times=clip.frame_times
                 )
+                context = DescribeContext(on_screen_text=self._read_text(paths))
                 requests.append(
                     DescribeRequest(
-                        scene=scene, images=paths, image_times=clip.frame_times, word_budget=words
+                        scene=scene,
+                        images=paths,
+                        image_times=clip.frame_times,
+                        word_budget=words,
+                        context=context,
                     )
                 )
                 places.append(i)
@@ -240,10 +254,19 @@ class CaptionWorker:
             model = describer.model_id
             self._describer.close()
         captions = [""] * len(video.clips)
-        for i, result in zip(places, results, strict=True):
-            captions[i] = result.text
+        texts = finish_answers([Draft(r.text, words, r.language) for r in results])
+        for i, text in zip(places, texts, strict=True):
+            captions[i] = within_budget(text, words)
         version = results[0].prompt_version if results else ""
         return _Captioned(captions, model, version, time.perf_counter() - started)
+
+    def _read_text(self, frames: Sequence[Path]) -> tuple[str, ...]:
+        """The distinct lines of on-screen text on a clip's frames, as narrate reads them."""
+        seen: dict[str, str] = {}
+        for frame in frames:
+            for text, _ in self._reader().read(frame):
+                seen.setdefault(" ".join(text.lower().split()), text)
+        return tuple(seen.values())
 
     def _create_describer(self) -> Any:
         """The chosen describer, on this worker's device, taking batches of `batch_size`."""
@@ -253,6 +276,7 @@ class CaptionWorker:
 
     def close(self) -> None:
         self._describer.close()
+        self._reader.close()
 
 
 # -- prompts -------------------------------------------------------------------------
@@ -290,22 +314,18 @@ def summary_conversation(
     return [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
 
 
-def parse_title_summary(answer: str) -> tuple[str, str]:
-    """(title, summary) from 'title line, then summary', tolerating labels and markdown."""
-    lines = [_unlabelled(line) for line in answer.splitlines() if line.strip()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return "", ""
-    title = clean_answer(_LABEL.sub("", lines[0]))
-    summary = clean_answer(" ".join(_LABEL.sub("", line) for line in lines[1:]))
-    return title, summary
+def _within(describer: Any, texts: list[str], words: int) -> list[str]:
+    """Texts within `words`: whole leading sentences, else one shortening request."""
+    out = []
+    for text in texts:
+        fitted = within_budget(text, words)
+        if text and not fitted:
+            fitted = within_budget(describer.shorten(text, words, "en"), words)
+        out.append(fitted)
+    return out
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-def _unlabelled(line: str) -> str:
-    return line.strip().strip("#*").strip()
 
 
 def one_line(exc: BaseException) -> str:
@@ -330,9 +350,7 @@ def _write_frames(folder: Path, clip: int, frames: Sequence[bytes]) -> tuple[Pat
 
 def _joined(captions: Sequence[str], limit: int = 60) -> str:
     """A summary for describers that cannot write one: their distinct captions, in order."""
-    distinct = list(dict.fromkeys(c for c in captions if c))
-    words = " ".join(distinct).split()
-    return " ".join(words[:limit])
+    return within_budget(" ".join(dict.fromkeys(c for c in captions if c)), limit)
 
 
 def _failed(video: PreparedVideo, error: str) -> CaptionRow:

@@ -2,9 +2,12 @@
 
 Requests carry the slot's word budget, the scene's on-screen text, the
 dialogue around the pause and the running context (last descriptions,
-synopsis, character sheet). An answer over budget gets one shortening round
-with the same model before the fit stage decides. Writing-rule slips ("we
-see", hedges) are repaired by the same rule set `check` uses.
+synopsis, character sheet). Every answer, from any describer, goes through
+`finish_answers` (cleaning, cut-offs, the writing rules `check` uses, one
+rewrite request, dropping what still breaks a rule). An answer over budget
+gets one shortening round with the same model; what is still over keeps its
+leading whole sentences within budget. When a batch fails part of the way,
+what was described is stored before the error is raised.
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ from functools import partial
 from pathlib import Path
 
 from autodescribe.backends.describe import DescribeContext, Describer, DescribeRequest
-from autodescribe.backends.describe.base import count_words
+from autodescribe.backends.describe.base import (
+    Draft,
+    PartlyDone,
+    Writer,
+    count_words,
+    finish_answers,
+)
+from autodescribe.errors import DescriberError
 from autodescribe.types import Description, Gap, OnScreenText, Scene, SpeechSpan
 from autodescribe.util.cache import WorkDir
 from autodescribe.util.progress import progress
+from autodescribe.writing.clean import within_budget
 from autodescribe.writing.context import SceneContextBuilder, dialogue_around
-from autodescribe.writing.rules import repair
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +98,14 @@ def _cached_batch(
     missing = [
         r for r, n in zip(requests, names, strict=True) if not (folder / f"{n}.json").exists()
     ]
-    fresh = {d.scene: d for d in _describe_fresh(missing, describer)} if missing else {}
+    try:
+        fresh = {d.scene: d for d in _describe_fresh(missing, describer)} if missing else {}
+    except PartlyDone as exc:  # store what was described before the error goes up
+        for request, done in zip(missing, exc.done, strict=True):
+            if isinstance(done, Description):
+                name = f"scene-{request.scene.index:05d}"
+                work.item("describe", key, name, Description, partial(lambda d: d, done))
+        raise
     return [
         work.item("describe", key, name, Description, partial(fresh.__getitem__, r.scene.index))
         for r, name in zip(requests, names, strict=True)
@@ -99,28 +116,51 @@ def _describe_fresh(
     requests: list[DescribeRequest], describer: Callable[[], Describer]
 ) -> list[Description]:
     model = describer()
-    results = model.describe_many(requests)
-    return [_within_budget(model, r, d) for r, d in zip(requests, results, strict=True)]
+    try:
+        results = model.describe_many(requests)
+    except PartlyDone as exc:  # what arrived is fitted to its budget without asking again
+        fitted = [
+            _within_budget(None, r, d) if isinstance(d, Description) else None
+            for r, d in zip(requests, exc.done, strict=True)
+        ]
+        raise PartlyDone(exc, fitted) from exc
+    done: list[Description] = []
+    try:
+        for request, result in zip(requests, results, strict=True):
+            done.append(_within_budget(model, request, result))
+    except DescriberError as exc:  # a shortening request failed: keep the scenes before it
+        raise PartlyDone(exc, done + [None] * (len(requests) - len(done))) from exc
+    return done
 
 
-def _within_budget(model: Describer, request: DescribeRequest, result: Description) -> Description:
-    """Repair writing-rule slips, then give an answer over budget one shortening round."""
-    text = _repaired(result.scene, result.text)
-    if count_words(text) > request.word_budget:
+def _within_budget(
+    model: Describer | None, request: DescribeRequest, result: Description
+) -> Description:
+    """Finish the answer, then give one over budget a shortening round, then whole sentences.
+
+    Without a `model` nothing is asked: what is over budget keeps its leading sentences.
+    """
+    writer = model if isinstance(model, Writer) else None
+    budget, language = request.word_budget, request.language
+    text = _finish(result.text, budget, language, writer)
+    if count_words(text) > budget:
         log.info(
             "scene %d: %d words for a budget of %d, shortening",
             result.scene,
             count_words(text),
-            request.word_budget,
+            budget,
         )
-        text = _repaired(result.scene, model.shorten(text, request.word_budget, request.language))
+        asked = model.shorten(text, budget, language) if model is not None else ""
+        shorter = _finish(asked, budget, language, None)
+        if shorter and count_words(shorter) < count_words(text):
+            text = shorter
+        text = within_budget(text, budget)
+        if not text:
+            log.info(
+                "scene %d: no whole sentence fits %d words; nothing said", result.scene, budget
+            )
     return dataclasses.replace(result, text=text, skip=result.skip or not text)
 
 
-def _repaired(scene: int, text: str) -> str:
-    if not text:
-        return text
-    fixed = repair(text)
-    for violation in fixed.remaining:
-        log.info("scene %d: %s", scene, violation.message)
-    return fixed.text
+def _finish(text: str, budget: int, language: str, writer: Writer | None) -> str:
+    return finish_answers([Draft(text, budget, language)], writer)[0] if text else ""

@@ -184,6 +184,8 @@ def _plural(subject: list[str]) -> bool | None:
     lowered = [w.lower() for w in head]
     if not head or lowered[-1].endswith(("'s", "’s")) or "with" in map(str.lower, subject):
         return None  # "a kitchen with a woman cooking": the verb is not the head's
+    if re.fullmatch(r"close-?ups?|views?|shots?|glimpses?|images?|pictures?", lowered[-1]):
+        return None  # "a close-up of a hand holding a pen" names a picture, not who acts
     if "and" in lowered or lowered[0] in _PLURAL_DET or lowered[0].isdigit():
         return True
     if lowered[0] in _SINGULAR_DET or all(w[:1].isupper() for w in head):
@@ -405,7 +407,7 @@ _fix_we_see = masked_edits(
 )
 _fix_video_shows = masked_edits(
     (
-        rf"{SENTENCE_START}{_LEAD}(?P<drop>(?:(?:the|this)\s+{_MEDIUM}\s+{_SHOWS}"
+        rf"{SENTENCE_START}{_LEAD}(?P<drop>(?:(?:the|this|these|each)\s+{_ORDINAL}{_MEDIUM}\s+{_SHOWS}"
         r"|(?:this\s+is\s+)?"
         r"(?:a|an|the)\s+(?:video|clip|footage|image)\s+(?:of|showing|depicting))"
         r"\s+(?:(?:us|you)\s+)?(?:that\s+)?)[^.!?\n]*",

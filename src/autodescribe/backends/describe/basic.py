@@ -3,7 +3,9 @@
 It reads the scene's on-screen text (found by OCR earlier in the pipeline) and
 states the picture's brightness and dominant colour, and whether the picture
 changed from the previous scene. Useful with no model at hand, and as a
-baseline: every word it says is true of the pixels.
+baseline: every word it says is true of the pixels. Within a word budget it
+keeps whole sentences, on-screen text first (fewer lines of it if need be);
+it never cuts a sentence short.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
+from autodescribe.analysis.onscreen_text import is_readable
 from autodescribe.backends.describe.base import Capabilities, DescribeRequest, count_words
 from autodescribe.types import Description
+from autodescribe.writing.clean import split_sentences
+
+TEXT_LABEL = "Text on screen: "
+SHORT_TEXT_LABEL = "On screen: "
 
 _HUES = (
     (15, "red"),
@@ -44,10 +51,11 @@ class BasicDescriber:
         if look != self._previous_look:
             sentences.append(f"{look[0].upper()}{look[1:]}.")
         self._previous_look = look
-        lines = [t for t in request.context.on_screen_text if t]
+        lines = [t.strip().rstrip(".;:,") for t in request.context.on_screen_text]
+        lines = [t for t in lines if is_readable(t)]
         if lines:
-            sentences.append("Text on screen: " + "; ".join(lines) + ".")
-        text = _within_budget(sentences, request.word_budget)
+            sentences.append(TEXT_LABEL + "; ".join(lines) + ".")
+        text = fit_sentences(sentences, request.word_budget)
         return Description(
             scene=request.scene.index,
             text=text,
@@ -61,7 +69,8 @@ class BasicDescriber:
         return [self.describe(r) for r in requests]
 
     def shorten(self, text: str, word_budget: int, language: str) -> str:
-        return " ".join(text.split()[:word_budget]).rstrip(",;:") if word_budget > 0 else ""
+        """Whole sentences of `text` within the budget, on-screen text first; never a fragment."""
+        return fit_sentences(split_sentences(text), word_budget)
 
     def close(self) -> None:
         self._previous_look = None
@@ -89,10 +98,27 @@ def picture_look(images: Sequence[Image.Image]) -> str:
     return " ".join(w for w in ("a", tone, colour, "picture") if w)
 
 
-def _within_budget(sentences: list[str], budget: int) -> str:
-    """Keep whole sentences, most important (last added: text) first if space is short."""
-    kept: list[str] = []
-    for sentence in sorted(sentences, key=lambda s: not s.startswith("Text")):
-        if count_words(" ".join([*kept, sentence])) <= budget:
-            kept.append(sentence)
-    return " ".join(s for s in sentences if s in kept)
+def fit_sentences(sentences: Sequence[str], budget: int) -> str:
+    """Whole sentences within `budget` words, in their order; on-screen text gets room first.
+
+    A text sentence that does not fit loses lines from its end, then takes the
+    short label; what still does not fit is left out, never cut.
+    """
+    order = sorted(range(len(sentences)), key=lambda i: not sentences[i].startswith(TEXT_LABEL))
+    chosen: dict[int, str] = {}
+    room = budget
+    for i in order:
+        fitting = [c for c in _candidates(sentences[i]) if count_words(c) <= room]
+        if fitting:
+            chosen[i] = fitting[0]
+            room -= count_words(fitting[0])
+    return " ".join(chosen[i] for i in sorted(chosen))
+
+
+def _candidates(sentence: str) -> list[str]:
+    """The sentence, and for on-screen text its shorter forms, longest first."""
+    if not sentence.startswith(TEXT_LABEL):
+        return [sentence]
+    lines = sentence.removeprefix(TEXT_LABEL).rstrip(".").split("; ")
+    longest_first = [TEXT_LABEL + "; ".join(lines[:n]) + "." for n in range(len(lines), 0, -1)]
+    return [*longest_first, SHORT_TEXT_LABEL + lines[0] + "."]

@@ -17,7 +17,8 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -29,9 +30,11 @@ from autodescribe.backends.describe.base import (
     ChatDescriber,
     Conversation,
     Message,
+    PartlyDone,
     load_image,
 )
-from autodescribe.errors import BackendUnavailable, ConfigError, DescriberError
+from autodescribe.errors import BackendUnavailable, ConfigError, DescriberError, ModelNotAvailable
+from autodescribe.writing.clean import Answer
 
 if TYPE_CHECKING:
     import httpx
@@ -46,6 +49,12 @@ MAX_RETRY_AFTER = 20.0
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 KEY_HINT = "pass --api-key or set OPENAI_API_KEY"
 _THINKING = re.compile(r"<think>.*?</think>", re.S | re.I)
+# finish_reason values that mean the token limit ended the answer, as servers spell them
+_CUT_OFF = frozenset({"length", "max_tokens", "max_output_tokens"})
+
+
+class UnknownModel(DescriberError, ModelNotAvailable):
+    """The server does not serve the model asked for: every request would fail alike."""
 
 
 def _env(*names: str) -> str | None:
@@ -122,10 +131,14 @@ def error_text(response: httpx.Response) -> str:
     return text[:200] or response.reason_phrase
 
 
-def answer_text(data: Any) -> str:
-    """The assistant's text from a chat-completions answer, without thinking blocks."""
+def answer_text(data: Any) -> Answer:
+    """The assistant's text from a chat-completions answer, without thinking blocks.
+
+    It records whether the token limit cut it off, when the server says why it stopped.
+    """
     try:
-        content = data["choices"][0]["message"].get("content")
+        choice = data["choices"][0]
+        content = choice["message"].get("content")
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise DescriberError(
             "the describer server answered without a chat completion",
@@ -133,17 +146,27 @@ def answer_text(data: Any) -> str:
         ) from exc
     if isinstance(content, list):
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return _THINKING.sub("", content or "").strip()
+    if content is not None and not isinstance(content, str):
+        raise DescriberError(
+            "the describer server answered with a message that is not text",
+            "check that --base-url points at an OpenAI-compatible /v1 endpoint",
+        )
+    reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+    cut_off = None if not isinstance(reason, str) else reason in _CUT_OFF
+    return Answer(_THINKING.sub("", content or "").strip(), cut_off)
 
 
 def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
     """Exponential backoff, or the server's Retry-After when it sends one."""
-    if response is not None:
-        try:
-            return min(max(float(response.headers.get("retry-after", "")), 0.0), MAX_RETRY_AFTER)
-        except ValueError:
-            pass
-    return BACKOFF_SECONDS * 2 ** (attempt - 1)
+    value = response.headers.get("retry-after", "").strip() if response is not None else ""
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:  # the other form the header may take: an HTTP date
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError):
+            return BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _import_httpx() -> Any:
@@ -238,16 +261,30 @@ class OpenAIDescriber(ChatDescriber):
             return []
         model = self.model_id
         if len(conversations) == 1 or self.concurrency == 1:
-            return [self._complete(c, model, max_new_tokens) for c in conversations]
+            return self._one_at_a_time(conversations, model, max_new_tokens)
         workers = min(self.concurrency, len(conversations))
         with ThreadPoolExecutor(workers, thread_name_prefix="openai-describer") as pool:
             futures = [pool.submit(self._complete, c, model, max_new_tokens) for c in conversations]
             try:
-                return [future.result() for future in futures]
+                return _gather(futures)
             except BaseException:
                 for future in futures:
                     future.cancel()
                 raise
+
+    def _one_at_a_time(
+        self, conversations: Sequence[Conversation], model: str, max_new_tokens: int
+    ) -> list[str]:
+        answers: list[str] = []
+        for conversation in conversations:
+            try:
+                answers.append(self._complete(conversation, model, max_new_tokens))
+            except DescriberError as exc:
+                if not answers or isinstance(exc, UnknownModel):
+                    raise
+                missing = [None] * (len(conversations) - len(answers))
+                raise PartlyDone(exc, [*answers, *missing]) from exc
+        return answers
 
     def close(self) -> None:
         """Close the connection pool; a later request opens a new one."""
@@ -256,7 +293,7 @@ class OpenAIDescriber(ChatDescriber):
         if client is not None:
             client.close()
 
-    def _complete(self, conversation: Conversation, model: str, max_tokens: int) -> str:
+    def _complete(self, conversation: Conversation, model: str, max_tokens: int) -> Answer:
         messages = [to_openai_message(m) for m in conversation]
         for _ in range(3):  # the first try plus one per parameter the server may refuse
             payload: dict[str, Any] = {"model": model, "messages": messages}
@@ -269,7 +306,7 @@ class OpenAIDescriber(ChatDescriber):
                 if response.status_code == 400 and self._adapt_to(message, payload):
                     continue
                 if "model" in message.lower():
-                    self._raise_if_model_missing(model)
+                    self._raise_if_model_missing(model, response.status_code, message)
             text = answer_text(self._json(response))
             if not text:
                 log.warning("the model %s gave an empty answer", model)
@@ -293,13 +330,18 @@ class OpenAIDescriber(ChatDescriber):
             return True
         return False
 
-    def _raise_if_model_missing(self, model: str) -> None:
+    def _raise_if_model_missing(self, model: str, status: int, message: str) -> None:
         try:
             models = self.list_models()
         except DescriberError:
+            if status == 404:  # no model list to compare with, but the server said so
+                raise UnknownModel(
+                    f"the server at {self.base_url} has no model '{model}' ({message})",
+                    "pass --model with a model it serves",
+                ) from None
             return
         if model not in models:
-            raise DescriberError(
+            raise UnknownModel(
                 f"the server at {self.base_url} has no model '{model}'",
                 "pass --model with one of: " + (", ".join(models[:20]) or "(none listed)"),
             )
@@ -330,6 +372,12 @@ class OpenAIDescriber(ChatDescriber):
                 if attempt == TRIES:
                     raise self._transport_error(exc) from exc
                 reason = type(exc).__name__
+            except http.RequestError as exc:  # an answer that cannot be decoded, redirect loops
+                raise DescriberError(
+                    f"the describer server at {self.base_url} sent an answer that could not be "
+                    f"read ({type(exc).__name__})",
+                    "check the server's log",
+                ) from exc
             else:
                 if response.status_code not in RETRY_STATUS or attempt == TRIES:
                     return response
@@ -373,6 +421,29 @@ class OpenAIDescriber(ChatDescriber):
                 f"the server at {self.base_url} did not answer with JSON",
                 "check that --base-url points at an OpenAI-compatible API",
             ) from exc
+
+
+def _gather(futures: list[Future[Answer]]) -> list[str]:
+    """Every answer in order; when one request fails, the rest are cancelled and the answers
+    that had arrived travel with the error (`PartlyDone`), so they are not lost."""
+    answers: list[Answer | None] = []
+    failure: DescriberError | None = None
+    for future in futures:
+        try:
+            answers.append(future.result())
+        except CancelledError:
+            answers.append(None)
+        except DescriberError as exc:
+            if failure is None:
+                failure = exc
+                for pending in futures:
+                    pending.cancel()
+            answers.append(None)
+    if failure is not None:
+        if isinstance(failure, UnknownModel) or all(a is None for a in answers):
+            raise failure
+        raise PartlyDone(failure, answers) from failure
+    return [a for a in answers if a is not None]
 
 
 def _server_url(base_url: str | None, api_key: str | None) -> str:
