@@ -109,6 +109,14 @@ def test_narrated_and_normalised_output_passes(narrated: Path, tmp_path: Path) -
     assert stdout.rstrip().splitlines()[-1].startswith("PASS")
 
 
+def test_narrate_output_passes_as_delivered(
+    narrated: Path,
+    sample: SampleTruth,
+    passes_check,  # noqa: ANN001
+) -> None:
+    passes_check(narrated, "sample", sample.path)
+
+
 def test_quiet_mix_fails_on_loudness(narrated: Path, tmp_path: Path) -> None:
     code, stdout, _ = check(
         str(narrated / "sample.quiet.mp4"), "--script", str(narrated / "sample.script.json"),

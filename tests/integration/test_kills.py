@@ -34,6 +34,7 @@ from autodescribe.pipeline import narrate
 from autodescribe.testing.samples import make_sample_video
 from autodescribe.testing.truth import SampleTruth
 from autodescribe.types import Cue
+from autodescribe.util.lock import LOCK_NAME
 
 pytestmark = pytest.mark.slow
 
@@ -155,7 +156,8 @@ def _resume_and_compare(video: Path, out: Path, narrated: Reference, story: str)
     redone = _finished_stages(before) & set(result.computed)
     assert not redone, f"finished stages ran again: {redone} ({story})"
     after = _files(work, temp=True)  # a temp file left by the kill must be gone too
-    touched = [name for name, mtime in before.items() if after.get(name) != mtime]
+    # the lock is no stored result: each run writes its own pid into it
+    touched = [n for n, mtime in before.items() if after.get(n) != mtime and n != LOCK_NAME]
     assert not touched, f"stored results were rewritten: {touched} ({story})"
     assert _layout(after) == _layout(narrated.work), story
     script = read_script(out / "sample.script.json")
@@ -182,7 +184,12 @@ def _resume_and_compare(video: Path, out: Path, narrated: Reference, story: str)
 
 @pytest.mark.parametrize(("index", "seed"), list(enumerate(SEEDS)))
 def test_killed_narrate_resumes_to_the_same_result(
-    index: int, seed: int, sample: SampleTruth, narrated: Reference, tmp_path: Path
+    index: int,
+    seed: int,
+    sample: SampleTruth,
+    narrated: Reference,
+    tmp_path: Path,
+    passes_check,  # noqa: ANN001
 ) -> None:
     out = tmp_path / "out"
     at = _kill_time(narrated.seconds, index, seed)
@@ -190,10 +197,14 @@ def test_killed_narrate_resumes_to_the_same_result(
 
     story = f"killed={killed} at {at:.1f}s of {narrated.seconds:.1f}s"
     _resume_and_compare(Path(sample.path), out, narrated, story)
+    passes_check(out, "sample", sample.path)
 
 
 def test_narrate_killed_while_rendering_leaves_no_scratch(
-    sample: SampleTruth, narrated: Reference, tmp_path: Path
+    sample: SampleTruth,
+    narrated: Reference,
+    tmp_path: Path,
+    passes_check,  # noqa: ANN001
 ) -> None:
     """The render's scratch folder and partial files cannot outlive a kill and its rerun."""
     out = tmp_path / "out"
@@ -213,6 +224,7 @@ def test_narrate_killed_while_rendering_leaves_no_scratch(
     computed = _resume_and_compare(Path(sample.path), out, narrated, "killed while rendering")
 
     assert computed == ["render"]
+    passes_check(out, "sample", sample.path)
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,24 @@
 
 The programme is the generated sample (dialogue over a quiet bed); narration
 is a tone placed in the pauses. `netflix` is judged over the dialogue only,
-as its specification gates loudness on dialogue.
+as its specification gates loudness on dialogue. Last, the narrated sample is
+rendered for every preset with `autodescribe render` and must pass `check` there.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from autodescribe.cli import app
 from autodescribe.config import RenderSettings
 from autodescribe.media.audio import iter_audio, write_wav
 from autodescribe.media.probe import probe
+from autodescribe.presets import PRESETS
 from autodescribe.render.loudness import measure_loudness, measure_raw, only_spans
 from autodescribe.render.mix import build_narration, render_described
 from autodescribe.testing.truth import SampleTruth
@@ -62,3 +67,27 @@ def test_mix_meets_the_preset(
         assert measured.integrated_lufs == pytest.approx(target, abs=1.0)
         assert report.integrated_lufs == measured.integrated_lufs
     assert report.preset == preset and report.target_lufs == target
+
+
+@pytest.fixture(scope="module")
+def narrated(sample: SampleTruth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("narrated")
+    result = CliRunner().invoke(app, ["narrate", sample.path, "-o", str(out)])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return out
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_rendered_for_each_preset_passes_check(
+    sample: SampleTruth,
+    narrated: Path,
+    tmp_path: Path,
+    preset: str,
+    passes_check,  # noqa: ANN001
+) -> None:
+    args = ["render", sample.path, "--script", str(narrated / "sample.script.json")]
+    result = CliRunner().invoke(app, [*args, "--loudness", preset, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    script = json.loads((tmp_path / "sample.script.json").read_text(encoding="utf-8"))
+    assert script["settings"]["render"]["loudness"] == preset  # what check is run against
+    passes_check(tmp_path, "sample", sample.path)

@@ -87,3 +87,12 @@ def test_the_other_cues_sound_the_same(narrated: Path, rerendered: tuple[dict, d
 def test_the_rendered_script_passes_qc(narrated: Path, rerendered: tuple[dict, dict]) -> None:
     qc = json.loads((narrated / "first" / "film.qc.json").read_text())
     assert qc["passed"], qc["failures"]
+
+
+def test_check_passes_narrate_and_render_results_on_both_clocks(
+    narrated: Path,
+    rerendered: tuple[dict, dict],
+    passes_check,  # noqa: ANN001
+) -> None:
+    passes_check(narrated / "before", "film", narrated / "film.mp4")
+    passes_check(narrated / "first", "film", narrated / "film.mp4")

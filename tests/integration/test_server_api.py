@@ -500,6 +500,16 @@ def test_openapi_and_web_app_are_served(idle: tuple[TestClient, Path]) -> None:
     fields = spec["components"]["schemas"]["QualityCheck"]["properties"]
     assert {"passed", "summary", "failures", "warnings", "cues"} <= fields.keys()
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
+    people = spec["paths"]["/v1/jobs/{job_id}/characters"]["get"]["responses"]["200"]["content"]
+    assert people["application/json"]["schema"]["items"]["$ref"].endswith("/CharacterView")
+    face = spec["paths"]["/v1/jobs/{job_id}/characters/{character_id}/thumbnail"]["get"]
+    assert "image/jpeg" in face["responses"]["200"]["content"]
+    rename = spec["paths"]["/v1/jobs/{job_id}/characters/{character_id}"]["put"]
+    body = rename["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/CharacterRename")
+    assert {"200", "401", "404", "409", "422"} <= rename["responses"].keys()
+    view = spec["components"]["schemas"]["CharacterView"]["properties"]
+    assert {"id", "name", "descriptor", "label", "scenes", "thumbnail"} <= view.keys()
     assert client.get("/docs").status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and "<h1>" in page.text

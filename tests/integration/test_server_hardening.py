@@ -271,6 +271,10 @@ def test_file_names_and_job_ids_cannot_leave_the_job(
             f"/v1/jobs/{trick}/files/jobs.sqlite3",
             f"/v1/jobs/{trick}/script",
             f"/v1/jobs/{trick}/qc",
+            f"/v1/jobs/{trick}/characters",
+            f"/v1/jobs/{job_id}/characters/{trick}",
+            f"/v1/jobs/{job_id}/characters/{trick}/thumbnail",
+            f"/v1/jobs/{job_id}/characters/person-1%2F{trick}/thumbnail",
             f"/{trick}",
             f"/v1/jobs/{job_id}/files/{trick}%2F..%2F..%2F..%2Foutside%2Fsecret.txt",
         )
@@ -325,6 +329,59 @@ def test_symlinks_planted_in_a_job_folder_lead_nowhere(
         assert client.get(f"/v1/jobs/{job_id}/script").status_code == 404
         listing = client.get(f"/v1/jobs/{job_id}/files").json()
         assert [f["name"] for f in listing] == ["clip.mp4"]
+
+
+def test_character_thumbnails_come_only_from_the_jobs_work_folder(
+    done_job: tuple[Path, str], tmp_path: Path, outside: Path
+) -> None:
+    """Whatever path a script names, a thumbnail is a JPEG in a folder of the job's work folder."""
+    from PIL import Image
+
+    from autodescribe.formats.script_json import read_script, write_script
+    from autodescribe.types import Appearance, Character, CharacterBank
+
+    data, job_id = copy_of(done_job, tmp_path / "data")
+    out = data / "jobs" / job_id / "out"
+    faces = out / ".clip.autodescribe" / "faces-test"
+    faces.mkdir()
+    Image.new("RGB", (32, 32), (200, 150, 120)).save(faces / "person-1.jpg")
+    (outside / "secret.jpg").write_bytes(SECRET)
+    (faces / "person-2.jpg").symlink_to(outside / "secret.jpg")
+    (faces.parent / "faces-linked").symlink_to(outside, target_is_directory=True)
+    (faces / "folder.jpg").mkdir()
+    thumbnails = {
+        "person-1": str(faces / "person-1.jpg"),  # the real one
+        "person-2": str(faces / "person-2.jpg"),  # a link to a file outside
+        "person-3": str(outside / "secret.jpg"),  # outside the job
+        "person-4": str(faces.parent / "faces-linked" / "secret.jpg"),  # a linked folder
+        "person-5": "../../../../outside/secret.jpg",
+        "person-6": str(faces / ".." / ".." / ".." / "secret.jpg"),
+        "person-7": str(out / "clip.ad.vtt"),  # the job's own file, but no thumbnail
+        "person-8": str(faces / "folder.jpg"),  # not a file
+        "person-9": None,
+        # the data folder moved since: the same file, found in this job's work folder
+        "person-10": str(tmp_path / "moved" / ".clip.autodescribe" / "faces-test" / "person-1.jpg"),
+    }
+    seen = (Appearance(0, 0.5, (0.4, 0.2, 0.2, 0.3), "centre", "medium"),)
+    script = read_script(out / "clip.script.json")
+    script.character_bank = CharacterBank(
+        tuple(Character(ident, seen, path) for ident, path in thumbnails.items())
+    )
+    write_script(script, out / "clip.script.json")
+    with TestClient(create_app(ServerSettings(data_dir=data, workers=0))) as client:
+        listing = client.get(f"/v1/jobs/{job_id}/characters").json()
+        assert [c["id"] for c in listing] == list(thumbnails)
+        served = {}
+        for character in listing:
+            url = f"/v1/jobs/{job_id}/characters/{character['id']}/thumbnail"
+            assert character["thumbnail"] == (url if thumbnails[character["id"]] else None)
+            answer = client.get(url)
+            assert SECRET not in answer.content, character["id"]
+            served[character["id"]] = answer.status_code
+        assert [ident for ident, code in served.items() if code == 200] == ["person-1", "person-10"]
+        assert set(served.values()) == {200, 404}, served
+        image = client.get(f"/v1/jobs/{job_id}/characters/person-1/thumbnail")
+        assert image.content == (faces / "person-1.jpg").read_bytes()
 
 
 def test_script_audio_paths_from_a_request_are_never_used(

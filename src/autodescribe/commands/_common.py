@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from autodescribe.errors import AutodescribeError, ConfigError, UnknownBackend
+from autodescribe.errors import AutodescribeError, ConfigError, MediaError, UnknownBackend
 
 # What to do about a file system error, by errno; the rest get the generic advice.
 _OS_HINTS = {
@@ -85,14 +85,15 @@ def describe_os_error(exc: OSError) -> str:
 def require_text_path(path: Path, what: str) -> None:
     """Refuse a path whose name is not valid UTF-8: the scripts and the web app must spell it.
 
-    Raises `ConfigError` naming the offending characters, before any work is done.
+    Raises `MediaError` (a file the tools cannot name, exit 1) naming the offending
+    characters, before any work is done.
     """
     text = str(path.absolute())
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        raise ConfigError(
+        raise MediaError(
             f"the {what} path {shown!r} is not valid UTF-8 (shown with U+FFFD where it is not)",
             "rename it with UTF-8 characters only, then rerun",
         ) from None

@@ -37,15 +37,24 @@ class LoudnessCheck:
 
 
 def judge_loudness(
-    item: LoudnessCheck, preset: LoudnessPreset, *, integrated_must_match: bool = True
+    item: LoudnessCheck,
+    preset: LoudnessPreset,
+    *,
+    integrated_must_match: bool = True,
+    silence_expected: bool = False,
 ) -> LoudnessCheck:
-    """Fill in the failures (and warnings) of a measured item against `preset`."""
+    """Fill in the failures (and warnings) of a measured item against `preset`.
+
+    `silence_expected`: nothing is narrated, so a silent stem (or the mix of a
+    programme without sound) is what it should be: a warning, not a failure.
+    """
     failures: list[str] = []
     warnings: list[str] = []
     gate = "dialogue-gated " if item.gating == "dialogue" else ""
     lufs, peak = item.integrated_lufs, item.true_peak_dbtp
     if lufs is None:
-        failures.append(f"{item.what}: no measurable loudness (silent?) in {Path(item.path).name}")
+        silent = f"{item.what}: no measurable loudness (silent?) in {Path(item.path).name}"
+        (warnings if silence_expected else failures).append(silent)
     elif abs(lufs - preset.target_lufs) > preset.tolerance_lu:
         line = (
             f"{item.what}: {gate}integrated {lufs:.1f} LUFS, outside "
@@ -103,19 +112,29 @@ def loudness_checks(
     min_gated_seconds: float,
     notes: list[str],
     measured_mix: LoudnessCheck | None = None,
+    narrated: bool = True,
 ) -> list[LoudnessCheck]:
-    """The mix (measured here unless `measured_mix` is given) and the stem, judged."""
+    """The mix (measured here unless `measured_mix` is given) and the stem, judged.
+
+    `narrated` is False for a script without cues: silence is then expected.
+    """
     items = []
     source = None if measured_mix else _mix_source(info, mix, notes)
+    quiet = not narrated
     if measured_mix is not None:
-        items.append(judge_loudness(measured_mix, preset))
+        items.append(judge_loudness(measured_mix, preset, silence_expected=quiet))
     elif source is not None:
         path, stream = source
-        items.append(_measure_mix(path, stream, preset, dialogue, min_gated_seconds, notes))
+        measured = _measure_mix(path, stream, preset, dialogue, min_gated_seconds, notes)
+        if quiet and measured.integrated_lufs is None:
+            measured = judge_loudness(measured, preset, silence_expected=True)
+        items.append(measured)
     if stem is not None:
         notes.append("stem: true peak must meet the preset; its integrated loudness only warns")
         item = _measured("stem", stem, 0, preset)
-        items.append(judge_loudness(item, preset, integrated_must_match=False))
+        items.append(
+            judge_loudness(item, preset, integrated_must_match=False, silence_expected=quiet)
+        )
     else:
         notes.append("no description stem found: stem loudness not checked")
     return items

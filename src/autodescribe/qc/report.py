@@ -184,6 +184,7 @@ def check_script(
         settings.min_gated_seconds,
         notes,
         measured_mix,
+        narrated=bool(cues),
     )
     failures = [line for c in checks for line in c.failures]
     failures += timing_failures(checks, settings)

@@ -7,6 +7,7 @@ whose inputs have not changed is not redone.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 from collections.abc import Sequence
@@ -167,6 +168,9 @@ def deliver(
         # the picture and its stem take their real names last: a file under its final name is done
         move_atomic(_partial(paths["stem"]), paths["stem"])
         move_atomic(_partial(paths["video"]), paths["video"])
+        # the files now hold this render: another render's stamp no longer describes them
+        for stale in work.root.glob(f"render-{glob.escape(name)}-*.json"):
+            stale.unlink(missing_ok=True)
         write_atomic(stamp, json.dumps(to_jsonable(report)))
         work.computed.append("render")
     hls = None

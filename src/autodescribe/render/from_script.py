@@ -13,6 +13,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from autodescribe.analysis.characters import mentioned_people
 from autodescribe.analysis.speech import speech_stage
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.config import NarrateJob
@@ -64,6 +65,8 @@ def _render_script(
         cues = speak_descriptions(items, voice, None, work, key, speak, spoken)
     finally:
         voice.close()
+    if script.character_bank is not None:  # who each line mentions, for the new texts
+        cues = mentioned_people(cues, script.character_bank)
     script.cues = cues
     script.video = job.video.name
     script.duration = info.duration

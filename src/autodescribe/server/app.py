@@ -25,7 +25,16 @@ from fastapi.staticfiles import StaticFiles
 
 from autodescribe import __version__
 from autodescribe.server.jobs import JobStore
-from autodescribe.server.routes import choices, events, files, jobs, qc, script, session
+from autodescribe.server.routes import (
+    characters,
+    choices,
+    events,
+    files,
+    jobs,
+    qc,
+    script,
+    session,
+)
 from autodescribe.server.schemas import Problem
 from autodescribe.server.security import require_token
 from autodescribe.server.settings import ServerSettings
@@ -159,7 +168,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     invalid: dict[int | str, dict[str, Any]] = {422: {"model": Problem}}
     refused: dict[int | str, dict[str, Any]] = {**invalid, 401: {"model": Problem}}
     jobs.publish_upload_form()  # backends registered since import are offered too
-    for area in (jobs, script, files, qc, events, choices):
+    for area in (jobs, script, characters, files, qc, events, choices):
         app.include_router(area.router, dependencies=protected, responses=refused)
     app.include_router(session.router, responses=invalid)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

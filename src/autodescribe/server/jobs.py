@@ -85,6 +85,11 @@ class JobFolder:
     def out_dir(self) -> Path:
         return self.root / "out"
 
+    @property
+    def work_dir(self) -> Path:
+        """The pipeline's work folder (stage results, voice clips, thumbnails)."""
+        return self.out_dir / f".{self.video.stem}.autodescribe"
+
 
 def is_job_id(text: str) -> bool:
     return bool(_JOB_ID.match(text))

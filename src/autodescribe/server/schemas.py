@@ -20,6 +20,7 @@ from autodescribe.config import (
     VoiceSettings,
 )
 from autodescribe.presets import ExtendedMode, PresetName
+from autodescribe.server.characters import MAX_NAME, clean_name
 from autodescribe.server.jobs import Job
 
 _PIPELINE = NarrateSettings()  # the defaults a job starts from
@@ -155,6 +156,47 @@ class QualityCheck(BaseModel):
     failures: list[QCFinding]
     warnings: list[QCFinding]
     cues: list[QCCue]
+
+
+class CharacterView(BaseModel):
+    """A person found in the video by their face (see the characters stage)."""
+
+    id: str = Field(description='"person-1", "person-2"... in order of first appearance')
+    name: str | None = Field(description="null until the film or an editor names them")
+    descriptor: str | None = Field(description='how descriptions call them unnamed: "a tall man"')
+    label: str | None = Field(description="what descriptions call them: the name, else descriptor")
+    named_by: str | None = Field(
+        description='how the film named them, e.g. "on screen at 6.0 s"; null when it did not,'
+        " or once renamed"
+    )
+    scenes: list[int] = Field(description="the scenes they are seen in (0-based, as cue.scene)")
+    seen_at: list[float] = Field(description="for each of those scenes, the seconds of the face")
+    cues: list[int] = Field(description="1-based indexes of the cues that mention them")
+    thumbnail: str | None = Field(description="URL of a JPEG of their face (at most 160 px)")
+
+
+class CharacterRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1, max_length=MAX_NAME, description="the new name, written as it should be read"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return clean_name(value)
+
+
+class CharacterRenamed(BaseModel):
+    """A rename done: the character now, the cues it changed, and the re-render it queued."""
+
+    character: CharacterView
+    changed: list[int] = Field(
+        description="1-based indexes of the cues whose words changed, in the script of `language`"
+    )
+    rendering: bool = Field(description="a re-render was queued (only when words changed)")
+    job: JobView
 
 
 class Choice(BaseModel):

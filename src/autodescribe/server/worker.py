@@ -103,8 +103,7 @@ def run_job(store: JobStore, job: Job) -> None:
 def _check_folder(store: JobStore, job: Job) -> None:
     """Refuse a job whose folder holds a link: the pipeline would read or write through it."""
     folder = store.folder(job)
-    work = folder.out_dir / f".{folder.video.stem}.autodescribe"
-    for path in (folder.video, folder.out_dir, work):
+    for path in (folder.video, folder.out_dir, folder.work_dir):
         if not no_links(store.jobs_dir, path):
             raise AutodescribeError(
                 f"the job's folder holds a symbolic link at {path.name}",

@@ -52,7 +52,9 @@ class BasicDescriber:
             sentences.append(f"{look[0].upper()}{look[1:]}.")
         self._previous_look = look
         lines = [t.strip().rstrip(".;:,") for t in request.context.on_screen_text]
-        lines = [t for t in lines if is_readable(t)]
+        # a line of digits only (a running timecode, a clock) takes far longer to speak than its
+        # word count says and rarely matters to the story: only lines with words are read
+        lines = [t for t in lines if is_readable(t) and any(c.isalpha() for c in t)]
         if lines:
             sentences.append(TEXT_LABEL + "; ".join(lines) + ".")
         text = fit_sentences(sentences, request.word_budget)

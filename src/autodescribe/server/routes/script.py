@@ -1,8 +1,10 @@
 """The description script of a job: read it as JSON, replace it with an edited one.
 
 PUT accepts our JSON, WebVTT (`text/vtt`) or W3C DAPT (`application/ttml+xml`).
-Only the cues are taken from the body; the video identity and settings stay
-those of the job. A cue keeps its voice clip only while its words are unchanged.
+Only the cues are taken from the body; the video identity, settings and
+characters stay those of the job. A cue keeps its voice clip only while its
+words are unchanged, and the characters it mentions (`people`) are worked out
+again from its words.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import ValidationError
 
 from autodescribe.errors import AutodescribeError
+from autodescribe.server.characters import with_mentions
 from autodescribe.server.routes import JobId, job_or_404, script_path
 from autodescribe.server.schemas import Problem
 from autodescribe.types import Cue, Script, from_jsonable, to_jsonable
@@ -71,6 +74,7 @@ async def put_script(
     try:
         cues = _parse(kind, body)
         script = dataclasses.replace(stored, cues=_checked(cues, stored))
+        script.cues = with_mentions(script)
     except (AutodescribeError, ValidationError, ValueError) as exc:
         raise HTTPException(422, _one_line(exc)) from None
     write_script(script, path)

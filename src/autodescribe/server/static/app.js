@@ -233,7 +233,7 @@ function jobRow(job) {
 
 // ---- the job page -------------------------------------------------------------------
 
-const page = { id: null, job: null, script: null, files: [], events: null, lastSpoken: "" };
+const page = { id: null, job: null, script: null, characters: [], files: [], events: null, lastSpoken: "" };
 
 function startJobPage() {
   const id = new URLSearchParams(window.location.search).get("id") || "";
@@ -314,14 +314,32 @@ async function loadResults() {
   try {
     page.files = await api(`/v1/jobs/${page.id}/files`);
     page.script = await api(`/v1/jobs/${page.id}/script`);
+    page.characters = await api(`/v1/jobs/${page.id}/characters`);
   } catch (error) {
     byId("page-error").textContent = error.message;
     return;
   }
   showFiles();
-  showPlayer();
-  showEditor();
+  keepingFocus(() => {
+    showPlayer();
+    showCharacters();
+    showEditor();
+  });
   await loadQuality();
+}
+
+// Runs `redraw`, then puts the focus back on the field that had it, if it was redrawn.
+function keepingFocus(redraw) {
+  const id = document.activeElement ? document.activeElement.id : "";
+  redraw();
+  const again = id ? byId(id) : null;
+  if (again && document.activeElement !== again) again.focus();
+}
+
+// ["a", "b", "c"] -> "a, b and c"
+function listWords(words) {
+  if (words.length < 2) return words.join("");
+  return `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
 }
 
 function fileUrl(role) {
@@ -472,19 +490,152 @@ function findingItem(finding) {
     return element("li", {}, element("span", { class: "qc-where", text: "Whole video:" }), ` ${finding.message}`);
   }
   const message = finding.message.replace(/^cue \d+ at [0-9:.,]+:\s*/, "");
-  const link = element("a", {
-    href: `#cue-${finding.cue}-text`,
-    class: "qc-where",
-    text: `Description ${finding.cue} at ${clock(finding.time)}`,
-  });
+  const link = cueLink(finding.cue, `Description ${finding.cue} at ${clock(finding.time)}`);
+  link.classList.add("qc-where");
+  return element("li", {}, link, `: ${message}`);
+}
+
+// A link to the words of cue `number` (1-based) in the editor; choosing it moves the focus there.
+function cueLink(number, text) {
+  const link = element("a", { href: `#cue-${number}-text`, text });
   link.addEventListener("click", (event) => {
-    const field = byId(`cue-${finding.cue}-text`);
+    const field = byId(`cue-${number}-text`);
     if (!field) return;
     event.preventDefault();
     field.scrollIntoView({ block: "center" });
     field.focus();
   });
-  return element("li", {}, link, `: ${message}`);
+  return link;
+}
+
+// ---- the characters -----------------------------------------------------------------
+
+function showCharacters() {
+  byId("character-list").replaceChildren(...page.characters.map(characterItem));
+  byId("characters-section").hidden = page.characters.length === 0;
+}
+
+// What the page calls a character: its label (name, else descriptor), else its place in the list.
+function characterName(character, number) {
+  return character.label || `Unnamed person ${number}`;
+}
+
+function characterItem(character, index) {
+  const number = index + 1;
+  const name = characterName(character, number);
+  const details = element(
+    "div",
+    { class: "character-details" },
+    element("h3", { id: `character-${number}-heading`, text: name }),
+    element("p", { text: seenIn(character) }),
+  );
+  if (character.cues.length) details.append(mentionedIn(character));
+  details.append(renameForm(character, number, name));
+  const item = element("li", { class: "character", "data-id": character.id });
+  if (character.thumbnail) {
+    item.append(
+      element("img", { class: "character-face", src: character.thumbnail, alt: name, width: "96", height: "96" }),
+    );
+  }
+  item.append(details);
+  return item;
+}
+
+function seenIn(character) {
+  const scenes = character.scenes.map((scene, i) => `scene ${scene + 1} at ${clock(character.seen_at[i])}`);
+  return `Seen in ${listWords(scenes)}.`;
+}
+
+function mentionedIn(character) {
+  const line = element("p", {}, "Mentioned in ");
+  character.cues.forEach((number, i) => {
+    if (i > 0) line.append(i === character.cues.length - 1 ? " and " : ", ");
+    const cue = page.script.cues[number - 1];
+    line.append(cueLink(number, cue ? `description ${number} at ${clock(cue.start)}` : `description ${number}`));
+  });
+  line.append(".");
+  return line;
+}
+
+function renameForm(character, number, name) {
+  const inputId = `character-${number}-name`;
+  const errorId = `${inputId}-error`;
+  const input = element("input", {
+    type: "text",
+    id: inputId,
+    name: "name",
+    autocomplete: "off",
+    spellcheck: "false",
+    maxlength: "80",
+    "aria-describedby": errorId,
+  });
+  input.value = character.name || "";
+  const errorBox = element("p", { id: errorId, class: "error", role: "alert" });
+  // Seen as "Rename"; heard as "Rename Barack Obama", so each button says whom it renames.
+  const button = element(
+    "button",
+    { type: "submit", id: `character-${number}-rename` },
+    "Rename",
+    element("span", { class: "visually-hidden", text: ` ${name}` }),
+  );
+  const form = element(
+    "form",
+    { class: "rename" },
+    element("label", { for: inputId, text: `New name for ${name}` }),
+    element("div", { class: "rename-row" }, input, button),
+    errorBox,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    renameCharacter(character, name, input, errorBox);
+  });
+  return form;
+}
+
+async function renameCharacter(character, oldName, input, errorBox) {
+  const status = byId("characters-status");
+  const fail = (message) => {
+    status.textContent = "";
+    errorBox.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  };
+  errorBox.textContent = "";
+  input.removeAttribute("aria-invalid");
+  const name = input.value.trim();
+  if (!name) {
+    fail("Type the new name first.");
+    return;
+  }
+  status.textContent = `Renaming ${oldName}…`;
+  let result;
+  try {
+    result = await api(`/v1/jobs/${page.id}/characters/${encodeURIComponent(character.id)}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    page.script = await api(`/v1/jobs/${page.id}/script`);
+    page.characters = await api(`/v1/jobs/${page.id}/characters`);
+  } catch (error) {
+    fail(`Not renamed: ${error.message}`);
+    return;
+  }
+  keepingFocus(() => {
+    showCharacters();
+    showEditor();
+    showCueList();
+  });
+  const count = result.changed.length;
+  const changed = count === 1 ? "1 description changed" : `${count === 0 ? "no" : count} descriptions changed`;
+  const said = `Renamed ${oldName} to ${result.character.label}: ${changed}.`;
+  if (!result.rendering) {
+    status.textContent = `${said} Nothing to re-render.`;
+    return;
+  }
+  showJob(result.job);
+  follow();
+  status.textContent = `${said} Re-rendering; progress is shown above.`;
 }
 
 // ---- the script editor --------------------------------------------------------------
