@@ -129,12 +129,16 @@ def paired_clock(video: Path, script: Path, cues: list[Cue]) -> list[Cue]:
     A file paired with the described video (our VTT, SRT, text) is on its clock;
     the canonical JSON holds both; the programme itself has no freezes.
     """
+    from autodescribe.errors import MediaError
     from autodescribe.formats import read_clock
     from autodescribe.qc.loudness import visual_impaired_flags
     from autodescribe.timeline import on_described_clock, to_programme_clock
 
     clock, freezes = read_clock(script, cues)
-    described_video = any(visual_impaired_flags(video))
+    try:
+        described_video = any(visual_impaired_flags(video))
+    except MediaError:  # not a video we can open: the check's probe says so in its own words
+        return cues
     if described_video and clock == "programme":
         return on_described_clock(cues)  # described times where the script has them
     if not described_video and clock == "described":
