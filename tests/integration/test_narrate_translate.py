@@ -66,5 +66,5 @@ def test_llm_translator_needs_a_language_model(sample: SampleTruth, tmp_path: Pa
     args = ["narrate", str(video), "-l", "en", "-l", "pl", "--translator", "llm"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2  # a setting that cannot work: a usage error
-    assert "no language model to translate with" in result.output
+    assert "no chat model to translate with" in result.output
     assert not (tmp_path / "clip.pl.described.mp4").exists()
