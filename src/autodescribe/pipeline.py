@@ -139,11 +139,13 @@ def with_describer_resolved(job: NarrateJob) -> NarrateJob:
 def narrate(job: NarrateJob) -> NarrateResult:
     """Run the whole pipeline for `job`, holding its work folder's lock (one run per output).
 
-    `auto` is resolved first, once, before any media work.
+    `auto` is resolved once the lock is held (a run that finds the folder busy
+    says only that), before any media work.
     """
-    job = with_describer_resolved(job)
     check_settings(job)
     with work_lock(job.work_dir, wait=job.wait):
+        job = with_describer_resolved(job)
+        check_settings(job)
         return _narrate(job)
 
 
