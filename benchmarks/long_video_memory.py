@@ -3,11 +3,13 @@
     python benchmarks/long_video_memory.py [--minutes 60] [--size 320x180] [--fps 10]
 
 Generates a low-resolution clip (cuts, dialogue and captions spread over its
-length), runs the whole narrate pipeline in this process and samples resident
-memory every 0.1 s. Each row is one progress bar of the pipeline (with whatever
-runs after it until the next bar): wall seconds, and the peak resident memory of
-this process and of its largest child (ffmpeg) while it ran. Memory that stays
-flat from a short to a long video means frames and audio are streamed, not held.
+length), times one `ffmpeg -i CLIP -f null -` decode of it (the physical floor),
+runs the whole narrate pipeline in this process and samples resident memory
+every 0.1 s. Each row is one progress bar of the pipeline (with whatever runs
+after it until the next bar): wall seconds, as a multiple of the decode, and
+the peak resident memory of this process, of its largest child (ffmpeg) and of
+both together while it ran. Memory that stays flat from a short to a long video
+means frames and audio are streamed, not held.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Segment:
     ended: float = 0.0
     peak_self: float = 0.0
     peak_child: float = 0.0
+    peak_total: float = 0.0  # this process and every child, summed at one instant
     child: str = ""  # the command line of the largest child
 
 
@@ -100,9 +103,11 @@ class Sampler:
             if not self.segments:
                 self._open("(start)")
             current = self.segments[-1]
-            current.peak_self = max(current.peak_self, rss_mb(me))
+            own = rss_mb(me)
+            current.peak_self = max(current.peak_self, own)
             mine = command_line(me)  # a child between fork and exec shows our memory: skip it
             sizes = [(rss_mb(c), c) for c in children(me) if command_line(c) != mine]
+            current.peak_total = max(current.peak_total, own + sum(size for size, _ in sizes))
             child, pid = max(sizes, default=(0.0, 0))
             if child > current.peak_child:
                 current.peak_child, current.child = child, command_line(pid)
@@ -127,6 +132,19 @@ def generate(path: Path, minutes: float, size: tuple[int, int], fps: float) -> f
     return time.perf_counter() - started
 
 
+def decode_seconds(video: Path, runs: int = 2) -> float:
+    """The fastest of `runs` plain ffmpeg decodes of `video` (every stream, no output)."""
+    import imageio_ffmpeg
+
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video)]
+        subprocess.run([*command, "-f", "null", "-"], check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def measure(video: Path, out_dir: Path, voice: str) -> tuple[Sampler, float]:
     """Run narrate on `video` with memory sampling; returns the samples and wall seconds."""
     settings = NarrateSettings(voice=VoiceSettings(voice=voice))
@@ -143,15 +161,25 @@ def measure(video: Path, out_dir: Path, voice: str) -> tuple[Sampler, float]:
     return sampler, time.monotonic() - sampler.started
 
 
-def report(sampler: Sampler, wall: float, minutes: float) -> None:
-    print(f"{'stage':<12} {'wall s':>8} {'peak RSS MB':>12} {'child MB':>9}")
+def report(sampler: Sampler, wall: float, minutes: float, decode: float) -> None:
+    print(f"one ffmpeg -f null decode: {decode:.1f} s")
+    head = f"{'stage':<12} {'wall s':>8} {'x decode':>9} {'peak RSS MB':>12}"
+    print(f"{head} {'child MB':>9} {'sum MB':>7}")
     for seg in sampler.segments:
-        line = f"{seg.label:<12} {seg.ended - seg.started:8.1f} {seg.peak_self:12.0f}"
-        print(f"{line} {seg.peak_child:9.0f}  {seg.child[:90]}")
+        took = seg.ended - seg.started
+        line = f"{seg.label:<12} {took:8.1f} {took / decode:9.2f} {seg.peak_self:12.0f}"
+        print(f"{line} {seg.peak_child:9.0f} {seg.peak_total:7.0f}  {seg.child[:70]}")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # exact, from the kernel
     kids = max((seg.peak_child for seg in sampler.segments), default=0.0)  # sampled
-    print(f"narrate total: {wall:.1f} s for {minutes:g} min of video ({minutes * 60 / wall:.1f}x)")
-    print(f"peak RSS: narrate (this process) {own:.0f} MB, largest child {kids:.0f} MB")
+    both = max((seg.peak_total for seg in sampler.segments), default=0.0)  # sampled
+    print(
+        f"narrate total: {wall:.1f} s for {minutes:g} min of video ({minutes * 60 / wall:.1f}x"
+        f" real time) = {wall / decode:.2f}x one decode"
+    )
+    print(
+        f"peak RSS: narrate (this process) {own:.0f} MB, largest child {kids:.0f} MB,"
+        f" both together {both:.0f} MB (sampled)"
+    )
 
 
 def main() -> None:
@@ -172,9 +200,10 @@ def main() -> None:
         else:
             made = generate(video, args.minutes, (width, height), args.fps)
             print(f"generated {video.name}: {made:.1f} s ({width}x{height}, {args.fps:g} fps)")
+        decode = decode_seconds(video)
         out = Path(tempfile.mkdtemp(prefix="out-", dir=root))  # fresh: nothing reused
         sampler, wall = measure(video, out, args.voice)
-        report(sampler, wall, args.minutes)
+        report(sampler, wall, args.minutes, min(decode, decode_seconds(video, 1)))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
+from autodescribe.util.progress import overall
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
@@ -153,6 +154,26 @@ def _narrate(job: NarrateJob) -> NarrateResult:
     settings = job.settings
     languages = [check_language(code) for code in settings.languages]
     info = probe(job.video)
+    with overall(stage_plan(settings, len(languages))):
+        return _narrate_probed(job, info, languages)
+
+
+def stage_plan(settings: NarrateSettings, languages: int) -> list[tuple[str, float]]:
+    """The stages' progress labels in the order they run, each with its usual share of the
+    time (as multiples of one decode of the video, from `benchmarks/stages.py`)."""
+    offline = settings.describe.describer == "basic"
+    plan = [("shots", 2.0), ("speech", 1.0), ("transcribe", 2.0), ("text", 2.0)]
+    plan += [("faces", 1.5)] if characters_enabled(settings.characters) else []
+    for _ in range(languages):
+        plan += [("describe", 0.2 if offline else 20.0), ("voice", 4.0)]
+        plan += [("loudness", 0.5), ("rendering", 1.5)]
+        plan += [("writing HLS", 1.0)] if settings.render.hls else []
+        plan += [("writing DASH", 1.0)] if settings.render.dash else []
+    return plan
+
+
+def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> NarrateResult:
+    settings = job.settings
     work = WorkDir(job.work_dir, force=settings.force)
     analysis = analyse(info, job, work)
     describer = Lazy(lambda: make_describer(settings.describe))

@@ -129,8 +129,12 @@ def test_an_option_chosen_with_the_keyboard_is_sent(
     key, chosen = (
         ("ArrowDown", names[at + 1]) if at + 1 < len(names) else ("ArrowUp", names[at - 1])
     )
+    loudness.wait_for(state="visible")  # the options have opened
     loudness.focus()
     page.keyboard.press(key)
+    page.wait_for_function(
+        "value => document.querySelector('#loudness').value === value", arg=chosen
+    )
     assert loudness.input_value() == chosen
     _submit(page, tmp_path)
     assert f'name="loudness"\r\n\r\n{chosen}\r\n'.encode() in sent[0]

@@ -105,27 +105,30 @@ def analysed(
     bank = find_characters(
         scenes, stills, texts, film.dialogue, CharacterSettings(), thumbnails, remembering
     )
-    keyframes = [(scene.index, time) for scene in scenes for time in scene.keyframe_times]
-    sightings = [
-        (time, face.descriptor, (face.left + face.width / 2) / width)
-        for (_, time), (width, faces) in zip(keyframes, remembering.seen, strict=True)
-        for face in faces
-    ]
+    sightings = []
+    for scene in scenes:
+        faces: list[Face] = []
+        for time in scene.keyframe_times:  # a repeated still was not looked at again
+            pixels = load_scaled(Path(stills[time]), CharacterSettings().max_side)
+            faces = remembering.seen.get(pixels.tobytes(), faces)
+            width = pixels.shape[1]
+            sightings += [(time, f.descriptor, (f.left + f.width / 2) / width) for f in faces]
+    assert len(remembering.seen) <= sum(len(s.keyframe_times) for s in scenes)
     return Analysed(film, scenes, stills, texts, sightings, bank, thumbnails)
 
 
 class Remembering:
-    """The dlib analyzer, keeping what it found on each image (and the image's width)."""
+    """The dlib analyzer, keeping what it found on each image (by the image's pixels)."""
 
     name = "remembering"
 
     def __init__(self, inner: FaceAnalyzer) -> None:
         self.inner = inner
-        self.seen: list[tuple[int, list[Face]]] = []
+        self.seen: dict[bytes, list[Face]] = {}
 
     def detect(self, image: np.ndarray) -> list[Face]:
         faces = self.inner.detect(image)
-        self.seen.append((image.shape[1], faces))
+        self.seen[image.tobytes()] = faces
         return faces
 
     def close(self) -> None:

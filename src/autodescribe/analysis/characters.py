@@ -46,6 +46,7 @@ import numpy as np
 from PIL import Image
 
 from autodescribe.analysis.naming import Evidence, KeyframeFaces, name_identities
+from autodescribe.analysis.repeats import block_means, same_picture
 from autodescribe.backends.characters import FaceAnalyzer, face_analyzers
 from autodescribe.config import CharacterSettings
 from autodescribe.errors import BackendUnavailable
@@ -153,36 +154,55 @@ def sight_faces(
     analyzer: FaceAnalyzer,
     max_side: int,
 ) -> list[list[Sighting]]:
-    """The faces on every keyframe, one list per keyframe in film order."""
+    """The faces on every keyframe, one list per keyframe in film order.
+
+    A keyframe that repeats the one before it in its scene (`same_picture`)
+    has that keyframe's faces, at its own time, without running the detector.
+    """
     frames: list[list[Sighting]] = []
     total = sum(len(scene.keyframe_times) for scene in scenes)
     with progress("faces", total, unit="frames") as bar:
         for scene in scenes:
+            last: tuple[np.ndarray, list[Sighting]] | None = None
             for time in scene.keyframe_times:
-                pixels = load_scaled(Path(stills_by_time[time]), max_side)
-                height, width = pixels.shape[:2]
-                frames.append(
-                    [
-                        Sighting(
-                            scene.index,
-                            time,
-                            (f.left / width, f.top / height, f.width / width, f.height / height),
-                            width / height,
-                            f.descriptor,
-                        )
-                        for f in analyzer.detect(pixels)
-                    ]
-                )
+                with Image.open(Path(stills_by_time[time])) as image:
+                    rgb = image.convert("RGB")
+                blocks = block_means(rgb)
+                if last is not None and same_picture(last[0], blocks):
+                    found = [replace(s, time=time) for s in last[1]]
+                else:
+                    found = _faces(analyzer, scaled(rgb, max_side), scene.index, time)
+                last = (blocks, found)
+                frames.append(found)
                 bar.update(1)
     return frames
+
+
+def _faces(analyzer: FaceAnalyzer, pixels: np.ndarray, scene: int, time: float) -> list[Sighting]:
+    height, width = pixels.shape[:2]
+    return [
+        Sighting(
+            scene,
+            time,
+            (f.left / width, f.top / height, f.width / width, f.height / height),
+            width / height,
+            f.descriptor,
+        )
+        for f in analyzer.detect(pixels)
+    ]
+
+
+def scaled(rgb: Image.Image, max_side: int) -> np.ndarray:
+    """RGB pixels of `rgb`, scaled down so the longest side is at most `max_side`."""
+    rgb = rgb.copy()
+    rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return np.asarray(rgb)
 
 
 def load_scaled(path: Path, max_side: int) -> np.ndarray:
     """An image file as RGB pixels, scaled down so its longest side is at most `max_side`."""
     with Image.open(path) as image:
-        rgb = image.convert("RGB")
-    rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return np.asarray(rgb)
+        return scaled(image.convert("RGB"), max_side)
 
 
 def cluster_faces(

@@ -6,9 +6,11 @@ time it will actually have.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -31,29 +33,58 @@ class SpeechAnalysis:
 
 
 def detect_speech(info: VideoInfo, settings: SpeechSettings) -> SpeechAnalysis:
-    """Speech spans and dialogue level, decoding the soundtrack block by block.
+    """Speech spans and dialogue level, decoding the soundtrack once, block by block.
 
-    Two streaming passes (spans, then their level) instead of one held copy:
-    an hour of 16 kHz audio would otherwise cost a quarter of a gigabyte.
+    The level needs the spans, which are known only at the end, and an hour of
+    16 kHz audio held in memory would cost a quarter of a gigabyte: the decoded
+    blocks are spooled to an unlinked temporary file as the detector reads them
+    and read back from it, instead of decoding the soundtrack a second time.
     """
     if not info.has_audio:
         return SpeechAnalysis(spans=[], dialogue_rms_db=DEFAULT_DIALOGUE_DB)
     path = Path(info.path)
-    with progress("speech", 2, unit="steps") as bar:
+    with progress("speech", round(info.duration, 1)) as bar, tempfile.TemporaryFile() as spool:
         detector = speech_detectors.create(
             "silero", threshold=settings.threshold, min_silence_ms=settings.min_silence_ms
         )
+        sizes: list[int] = []
         try:
-            raw = detect_blocks(detector, iter_audio(path, VAD_RATE), VAD_RATE)
+            blocks = _spooled(iter_audio(path, VAD_RATE), spool, sizes)
+            raw = detect_blocks(detector, _counted(blocks, bar.update), VAD_RATE)
         finally:
             detector.close()
-        bar.update(1)
-        level = spans_rms_db(iter_audio(path, VAD_RATE), raw, VAD_RATE) if raw else None
-        bar.update(1)
+        level = spans_rms_db(_replayed(spool, sizes), raw, VAD_RATE) if raw else None
     return SpeechAnalysis(
         spans=pad_and_merge(raw, settings.padding, info.duration),
         dialogue_rms_db=DEFAULT_DIALOGUE_DB if level is None else level,
     )
+
+
+def _spooled(
+    blocks: Iterable[np.ndarray], spool: IO[bytes], sizes: list[int]
+) -> Iterator[np.ndarray]:
+    """`blocks` passed on unchanged, each also written to `spool` as float32 (sizes noted)."""
+    for block in blocks:
+        data = np.ascontiguousarray(block, np.float32).reshape(-1)
+        spool.write(data.tobytes())
+        sizes.append(data.size)
+        yield block
+
+
+def _counted(
+    blocks: Iterable[np.ndarray], advance: Callable[[float], object]
+) -> Iterator[np.ndarray]:
+    """`blocks` passed on unchanged, `advance` told the seconds of audio each one holds."""
+    for block in blocks:
+        yield block
+        advance(round(len(block) / VAD_RATE, 3))
+
+
+def _replayed(spool: IO[bytes], sizes: list[int]) -> Iterator[np.ndarray]:
+    """The blocks `_spooled` wrote, in the same sizes."""
+    spool.seek(0)
+    for size in sizes:
+        yield np.frombuffer(spool.read(4 * size), np.float32)
 
 
 def spans_rms_db(blocks: Iterable[np.ndarray], spans: list[SpeechSpan], rate: int) -> float:

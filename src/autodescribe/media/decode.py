@@ -3,6 +3,11 @@
 Each decoded frame is scaled once to the detector's analysis size; every
 `still_interval` seconds a larger still is also kept on disk for the
 describer and OCR, so no stage has to decode the video a second time.
+
+The decoder runs on its own threads (frame threading); scaling runs on the
+calling thread, one scaler kept per output size. `VideoFrame.reformat` makes a
+new scaler (and a pool of threads) for every frame, which cost more than the
+decoding itself; a kept `VideoReformatter` gives the same pixels.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from autodescribe.errors import MediaError
@@ -57,6 +63,7 @@ def iter_analysis_frames(
 ) -> Iterator[AnalysisFrame]:
     """Yield every frame at `size`; append stills written along the way to `kept`."""
     next_still = 0.0
+    scaler, still_scaler = VideoReformatter(), VideoReformatter()
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -64,14 +71,16 @@ def iter_analysis_frames(
             for index, frame in enumerate(decode_tolerant(container, stream, path)):
                 time = float(frame.time) if frame.time is not None else 0.0
                 if stills is not None and kept is not None and time + 1e-6 >= next_still:
-                    kept.append(_save_still(frame, time, stills))
+                    kept.append(_save_still(frame, time, stills, still_scaler))
                     next_still = time + stills.interval
                 # fast bilinear halves the default scaler cost; detectors see small frames
-                small = frame.reformat(
+                small = scaler.reformat(
+                    frame,
                     width=size[0],
                     height=size[1],
                     format=channel_order,
                     interpolation="FAST_BILINEAR",
+                    threads=1,
                 )
                 yield AnalysisFrame(index=index, time=time, pixels=small.to_ndarray())
         except av.error.FFmpegError as exc:
@@ -122,10 +131,13 @@ def decode_tolerant(
         log.warning("%s: skipped %d damaged %s packets of %d", path.name, bad, stream.type, packets)
 
 
-def _save_still(frame: av.VideoFrame, time: float, plan: StillPlan) -> Still:
+def _save_still(
+    frame: av.VideoFrame, time: float, plan: StillPlan, scaler: VideoReformatter
+) -> Still:
     """Save the frame as a JPEG, turned upright when the stream carries a display rotation."""
     width, height = analysis_size(frame.width, frame.height, plan.width)
-    image = frame.to_image(width=width, height=height)
+    rgb = scaler.reformat(frame, width=width, height=height, format="rgb24", threads=1)
+    image = rgb.to_image()
     turn = _UPRIGHT.get(round(frame.rotation / 90) * 90 % 360)
     if turn is not None:
         image = image.transpose(turn)

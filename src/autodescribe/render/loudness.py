@@ -1,10 +1,14 @@
 """Loudness: measure a stream, and plan the gain that brings the mix to a delivery preset.
 
-The mix is measured first (ffmpeg `loudnorm` analysis, and for dialogue-gated
-presets `ebur128` over the dialogue alone), then rendered through `loudnorm` in
-linear mode: one constant gain, so the narration keeps its level against the
-dialogue. Only when that gain would push the true peak over the limit does
-`loudnorm` fall back to its gentle dynamic mode.
+The mix is measured first, in one pass over the samples we compute anyway:
+FFmpeg's `ebur128` filter (the meter `check` reads the written file with) runs
+in this process through PyAV, over the whole mix and, for dialogue-gated
+presets, over the dialogue alone. The mix is then rendered with one constant
+gain, so the narration keeps its level against the dialogue. Only when that
+gain would push the true peak over the limit does the render go through
+`loudnorm`, measured by its own analysis pass, whose dynamic mode then limits
+gently. (Measuring with `loudnorm` every time cost eight times as much on a
+minute of mix: it resamples everything to 192 kHz.)
 """
 
 from __future__ import annotations
@@ -14,17 +18,28 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import av
+import av.filter
+import numpy as np
+
 from autodescribe.errors import MediaError
+from autodescribe.media.audio import LAYOUTS
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.presets import LoudnessPreset
+from autodescribe.util.progress import progress
+
+RATE = 48000  # of every mix measured here
+# Below the preset's peak limit, kept free for the encoder's overshoot.
+PEAK_HEADROOM_DB = 0.3
 
 
 def raw_float(channels: int = 2) -> list[str]:
     """ffmpeg input options for raw 48 kHz float32 audio (5.1 for six channels: BS.1770
     then leaves out the LFE and weights the surrounds)."""
-    return ["-f", "f32le", "-ar", "48000", "-ac", str(channels)]
+    return ["-f", "f32le", "-ar", str(RATE), "-ac", str(channels)]
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ def only_spans(
 ) -> Iterator[bytes]:
     """The parts of a raw float stream that fall inside `spans` (seconds), back to back."""
     frame = 4 * channels  # bytes per float sample of every channel
-    ranges = [(round(a * 48000) * frame, round(b * 48000) * frame) for a, b in spans if b > a]
+    ranges = [(round(a * RATE) * frame, round(b * RATE) * frame) for a, b in spans if b > a]
     offset = 0
     for data in blocks:
         end = offset + len(data)
@@ -88,35 +103,140 @@ def only_spans(
         offset = end
 
 
+@dataclass(frozen=True)
+class MixLevels:
+    """The mix before normalising, from one pass of `measure_mix`."""
+
+    integrated_lufs: float | None  # programme-gated
+    true_peak_dbtp: float | None
+    dialogue_lufs: float | None  # over the dialogue only, when asked for
+
+
+class _Meter:
+    """FFmpeg's `ebur128` filter (integrated loudness, true peak) fed float blocks in-process."""
+
+    def __init__(self, channels: int) -> None:
+        self._graph = av.filter.Graph()
+        source = self._graph.add_abuffer(
+            format="flt", sample_rate=RATE, layout=LAYOUTS[channels], time_base=Fraction(1, RATE)
+        )
+        meter = self._graph.add("ebur128", "peak=true:metadata=1")
+        source.link_to(meter)
+        meter.link_to(self._graph.add("abuffersink"))
+        self._graph.configure()
+        self._channels = channels
+        self._samples = 0
+        self._last: dict[str, str] = {}
+
+    def add(self, block: np.ndarray) -> None:
+        """Measure (samples, channels) float32 `block`, following on from the last.
+
+        Fed a second at a time: the true-peak meter upsamples each frame 4x in doubles.
+        """
+        for first in range(0, len(block), RATE):
+            part = np.ascontiguousarray(block[first : first + RATE], np.float32)
+            layout = LAYOUTS[self._channels]
+            frame = av.AudioFrame.from_ndarray(part.reshape(1, -1), format="flt", layout=layout)
+            frame.sample_rate, frame.pts = RATE, self._samples
+            frame.time_base = Fraction(1, RATE)
+            self._samples += len(part)
+            self._graph.push(frame)
+            self._drain()
+
+    def levels(self) -> tuple[float | None, float | None]:
+        """Integrated loudness (LUFS) and true peak (dBTP) of everything added; None if silent."""
+        if self._samples:
+            self._graph.push(None)
+            self._drain()
+        found = _finite(self._last.get("lavfi.r128.I"))
+        peaks = [float(v) for k, v in self._last.items() if k.startswith("lavfi.r128.true_peaks")]
+        peak = max(peaks, default=0.0)
+        return found, (20 * math.log10(peak) if peak > 0 else None)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                frame = self._graph.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            self._last = dict(frame.metadata) or self._last
+
+
+def measure_mix(
+    blocks: Iterable[np.ndarray],
+    channels: int,
+    dialogue: Sequence[tuple[float, float]] = (),
+    duration: float | None = None,
+) -> MixLevels:
+    """Loudness and true peak of a 48 kHz float mix in (samples, channels) blocks, and the
+    loudness of its `dialogue` spans (seconds) back to back, as `only_spans` joins them.
+
+    With the mix's `duration` known, a bar follows the seconds measured."""
+    whole, spoken = _Meter(channels), _Meter(channels)
+    ranges = [(round(a * RATE), round(b * RATE)) for a, b in dialogue if b > a]
+    offset = 0
+    with progress("loudness", None if duration is None else round(duration, 1)) as bar:
+        for block in blocks:
+            whole.add(block)
+            end = offset + len(block)
+            for lo, hi in ranges:
+                if hi > offset and lo < end:
+                    spoken.add(block[max(lo, offset) - offset : min(hi, end) - offset])
+            offset = end
+            bar.update(round(len(block) / RATE, 3))
+    integrated, peak = whole.levels()
+    dialogue_lufs = spoken.levels()[0] if ranges else None
+    return MixLevels(integrated, peak, dialogue_lufs)
+
+
 def plan_loudness(
-    mix: Callable[[], Iterable[bytes]],
+    mix: Callable[[], Iterable[np.ndarray]],
     preset: LoudnessPreset,
     dialogue: Sequence[tuple[float, float]],
     duration: float,
     channels: int = 2,
 ) -> LoudnessPlan:
-    """Measure the mix (twice for dialogue-gated presets) and build the normalising filter."""
-    target = preset.target_lufs
-    dialogue_lufs = None
-    analysis = _loudnorm_analysis(mix(), preset, duration, channels)
-    measured = _finite(analysis.get("input_i"))
-    if preset.dialogue_gated and dialogue:
-        seconds = sum(b - a for a, b in dialogue)
-        gated = only_spans(mix(), dialogue, channels)
-        dialogue_lufs = measure_raw(gated, seconds, channels).integrated_lufs
-        if dialogue_lufs is not None and measured is not None:
-            target = measured + (preset.target_lufs - dialogue_lufs)
+    """Measure the float mix once and plan the constant gain that brings it to `preset`.
+
+    `mix` makes the (samples, channels) float32 blocks afresh at each call: a
+    second pass is made only when the gain would lift the true peak over the
+    limit, to measure it for `loudnorm`.
+    """
+    gated = preset.dialogue_gated and bool(dialogue)
+    levels = measure_mix(mix(), channels, dialogue if gated else (), duration)
+    measured, dialogue_lufs = levels.integrated_lufs, levels.dialogue_lufs
     if measured is None:  # silence: nothing to normalise
         return LoudnessPlan(preset.name, "anull", None, dialogue_lufs, 0.0)
+    target = preset.target_lufs
+    if dialogue_lufs is not None:
+        target = measured + (preset.target_lufs - dialogue_lufs)
     target = min(max(target, -70.0), -5.0)
+    gain = target - measured
+    ceiling = preset.max_true_peak_dbtp - PEAK_HEADROOM_DB
+    if levels.true_peak_dbtp is not None and levels.true_peak_dbtp + gain > ceiling:
+        raw = (np.asarray(b, "<f4").tobytes() for b in mix())
+        analysis = _loudnorm_analysis(raw, preset, duration, channels)
+        return LoudnessPlan(
+            preset.name,
+            _loudnorm(analysis, target, preset),
+            measured,
+            dialogue_lufs,
+            round(gain, 2),
+        )
+    volume = f"volume={10 ** (gain / 20):.8f}"
+    return LoudnessPlan(preset.name, volume, measured, dialogue_lufs, round(gain, 2))
+
+
+def _loudnorm(analysis: dict[str, str], target: float, preset: LoudnessPreset) -> str:
+    """`loudnorm` in linear mode with its own measurements, which falls back to its dynamic
+    mode (a gentle limiter) because the gain would break the peak limit."""
     lra = min(max(float(analysis.get("input_lra", 7.0)) + 1.0, 1.0), 50.0)
-    loudnorm = (
-        f"loudnorm=I={target:.2f}:TP={preset.max_true_peak_dbtp - 0.3:.2f}:LRA={lra:.1f}"
-        f":measured_I={analysis['input_i']}:measured_TP={analysis['input_tp']}"
+    return (
+        f"loudnorm=I={target:.2f}:TP={preset.max_true_peak_dbtp - PEAK_HEADROOM_DB:.2f}"
+        f":LRA={lra:.1f}:measured_I={analysis['input_i']}:measured_TP={analysis['input_tp']}"
         f":measured_LRA={analysis['input_lra']}:measured_thresh={analysis['input_thresh']}"
-        f":offset={analysis['target_offset']}:linear=true,aresample=48000"
+        f":offset={analysis['target_offset']}:linear=true,aresample={RATE}"
     )
-    return LoudnessPlan(preset.name, loudnorm, measured, dialogue_lufs, round(target - measured, 2))
 
 
 def _loudnorm_analysis(

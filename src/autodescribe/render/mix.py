@@ -3,9 +3,10 @@
 The mix is computed in numpy, block by block, and streamed to ffmpeg as raw
 float samples: the gain envelope is exact to the sample, the ramps are smooth
 (no pops), and memory stays flat however long the programme is. The mix is
-measured first and brought to the loudness preset with one constant gain;
-ffmpeg then encodes it and muxes it beside the video (stream-copied unless
-extended description froze the picture) and the original audio.
+measured first, in this process as it is computed, and brought to the
+loudness preset with one constant gain; ffmpeg then encodes it once and muxes
+it beside the video (stream-copied unless extended description froze the
+picture) and the original audio.
 """
 
 from __future__ import annotations
@@ -116,11 +117,12 @@ def render_described(
     preset = loudness_preset(settings.loudness)
     speech = [(to_output_time(s.start, freezes), to_output_time(s.end, freezes)) for s in dialogue]
 
-    def mix() -> Iterator[bytes]:
-        return _mix_bytes(video, narration_wav, shifted, freezes, settings)
+    def mix() -> Iterator[np.ndarray]:
+        return _mix_blocks(video, narration_wav, shifted, freezes, settings)
 
     channels = mix_channels(video)
     plan = plan_loudness(mix, preset, speech, duration, channels)
+    raw = (np.asarray(block, "<f4").tobytes() for block in mix())
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
     scratch = splice_folder(out_path)
     try:
@@ -129,7 +131,7 @@ def render_described(
         args = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(channels), "-i", "pipe:0"]
         args += ["-i", video.path]
         args += ["-i", str(spliced.path)] if spliced else []
-        run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration, stdin=mix())
+        run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration, stdin=raw)
         muxing.finish(tmp)
         written, marked = inspect_output(tmp)
         loudness = measure_loudness(tmp, duration=written)
@@ -289,15 +291,16 @@ def _gain_block(
     return (10.0 ** (-duck_db * depth / 20.0)).astype(np.float32)
 
 
-def _mix_bytes(
+def _mix_blocks(
     video: VideoInfo,
     narration_wav: Path,
     cues: Sequence[Cue],
     freezes: Sequence[Freeze],
     settings: RenderSettings,
-) -> Iterator[bytes]:
-    """The described mix as raw float32 in the programme's layout, in output time (programme
-    paused at freezes); the narration in the centre of 5.1, on both sides of stereo."""
+) -> Iterator[np.ndarray]:
+    """The described mix as float32 (samples, channels) blocks in the programme's layout, in
+    output time (programme paused at freezes); the narration in the centre of 5.1, on both
+    sides of stereo."""
     channels = mix_channels(video)
     total = round((video.duration + frozen_seconds(freezes)) * SAMPLE_RATE)
     block = round(_BLOCK_SECONDS * SAMPLE_RATE)
@@ -323,7 +326,7 @@ def _mix_bytes(
         if muted:
             gain *= mute_gain(muted, (first + np.arange(len(prog))) / SAMPLE_RATE)
         mixed = prog * gain[:, None] + narr[:, :1] * placement
-        yield mixed.astype("<f4").tobytes()
+        yield mixed.astype(np.float32)
         first += len(prog)
 
 
