@@ -57,6 +57,7 @@ from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
 from autodescribe.writing.facts_summary import facts_title_summary
+from autodescribe.writing.people import CastContextBuilder
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.translate import translate_descriptions
 
@@ -261,6 +262,7 @@ class Described:
     title: str
     summary: str
     characters: dict[str, str]
+    bank: CharacterBank = field(default_factory=CharacterBank)  # who is on screen, descriptors kept
 
 
 def make_translator(name: str, describer: Lazy[Describer]) -> Translator:
@@ -282,7 +284,7 @@ def _describe(
         "describe", analysis.key, settings.gaps, describe_settings, language, version
     )
     batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
-    context = SceneContextBuilder()
+    context = CastContextBuilder(analysis.characters)  # no characters: no people line
     descriptions = describe_scenes(
         analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )
@@ -292,7 +294,9 @@ def _describe(
         tuple[str, str],
         lambda: _summarize(describer, context, analysis, language),
     )
-    return Described(language, descriptions, describe_key, title, summary, context.sheet.names())
+    names = context.sheet.names()
+    # the bank now holds the descriptors the descriptions gave
+    return Described(language, descriptions, describe_key, title, summary, names, context.bank)
 
 
 def _translate(
@@ -314,7 +318,7 @@ def _translate(
     descriptions, title, summary = work.stage(
         "translate", key, tuple[list[Description], str, str], run
     )
-    return Described(language, descriptions, key, title, summary, source.characters)
+    return Described(language, descriptions, key, title, summary, source.characters, source.bank)
 
 
 def _speak(
@@ -340,9 +344,9 @@ def _speak(
         voice.close()
     script = _script(info, language, cues, settings, job)
     script.characters = dict(described.characters)
-    if analysis.characters.characters:
-        script.character_bank = analysis.characters
-        script.cues = mentioned_people(script.cues, analysis.characters)
+    if described.bank.characters:
+        script.character_bank = described.bank
+        script.cues = mentioned_people(script.cues, described.bank)
     script.title, script.summary = described.title or None, described.summary or None
     return script
 

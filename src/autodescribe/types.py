@@ -200,6 +200,19 @@ class Appearance:
 
 
 @dataclass(frozen=True)
+class ScenePerson:
+    """One person as a describer is told about them: what to call them, where, how framed."""
+
+    label: str  # the name, else the kept descriptor, else "a person"
+    position: Position
+    shot_scale: ShotScale
+    id: str = ""  # the identity (see CharacterBank), "" when not known
+
+    def __str__(self) -> str:
+        return f"{self.label}, {self.position}, {self.shot_scale}"
+
+
+@dataclass(frozen=True)
 class NameSource:
     """How the film gave a character its name."""
 
