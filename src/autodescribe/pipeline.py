@@ -56,6 +56,8 @@ from autodescribe.util.lock import work_lock
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
+from autodescribe.writing.face_marks import VERSION as FACE_MARKS
+from autodescribe.writing.face_marks import marked_inputs
 from autodescribe.writing.facts_summary import facts_title_summary
 from autodescribe.writing.people import CastContextBuilder
 from autodescribe.writing.prompts import load_template
@@ -217,9 +219,13 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
         "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
     )
     bank, characters_key = _characters(scenes, stills, texts, dialogue, job, work, text_key)
+    inputs = scene_inputs(scenes, slots, texts, stills)
+    if settings.characters.mark_faces and bank.characters:  # copies: the stills stay as they are
+        characters_key = stable_hash(characters_key, FACE_MARKS)
+        inputs = marked_inputs(inputs, bank, work.folder("marked", characters_key))
     return Analysis(
         scenes=scenes,
-        inputs=scene_inputs(scenes, slots, texts, stills),
+        inputs=inputs,
         speech=speech,
         dialogue=dialogue,
         key=stable_hash(text_key, transcript_key, characters_key),
@@ -240,7 +246,8 @@ def _characters(
     settings = job.settings.characters
     if not characters_enabled(settings):
         return CharacterBank(), "no-characters"
-    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), settings)
+    found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
+    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), found_with)
     bank = work.stage(
         "characters",
         key,
@@ -284,7 +291,8 @@ def _describe(
         "describe", analysis.key, settings.gaps, describe_settings, language, version
     )
     batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
-    context = CastContextBuilder(analysis.characters)  # no characters: no people line
+    marks = settings.characters.mark_faces
+    context = CastContextBuilder(analysis.characters, marks)  # no characters: no people line
     descriptions = describe_scenes(
         analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )

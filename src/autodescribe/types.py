@@ -207,9 +207,11 @@ class ScenePerson:
     position: Position
     shot_scale: ShotScale
     id: str = ""  # the identity (see CharacterBank), "" when not known
+    mark: str = ""  # the label of the box drawn on their face in the frames, if any
 
     def __str__(self) -> str:
-        return f"{self.label}, {self.position}, {self.shot_scale}"
+        marked = f", marked {self.mark}" if self.mark and self.mark != self.label else ""
+        return f"{self.label}{marked}, {self.position}, {self.shot_scale}"
 
 
 @dataclass(frozen=True)

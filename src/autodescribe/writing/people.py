@@ -26,13 +26,17 @@ from typing import Any
 from autodescribe.backends.describe.base import DescribeContext
 from autodescribe.types import CharacterBank, Description, ScenePerson
 from autodescribe.writing.context import SceneContextBuilder, find_mentions
+from autodescribe.writing.face_marks import mark_tag
 
 NEUTRAL = "a person"  # what an identity with neither name nor descriptor is called
 _VAGUE = frozenset({"person", "figure", "stranger"})  # bare, these tell nobody apart
 
 
-def scene_people(bank: CharacterBank, scene: int) -> tuple[ScenePerson, ...]:
-    """The characters seen in `scene`, left to right, each with what to call them."""
+def scene_people(bank: CharacterBank, scene: int, marks: bool = False) -> tuple[ScenePerson, ...]:
+    """The characters seen in `scene`, left to right, each with what to call them.
+
+    With `marks`, each also says the label of the box drawn on their face.
+    """
     people = []
     for character in bank.in_scene(scene):
         appearance = character.in_scene(scene)
@@ -40,7 +44,11 @@ def scene_people(bank: CharacterBank, scene: int) -> tuple[ScenePerson, ...]:
             continue
         centre = appearance.box[0] + appearance.box[2] / 2
         person = ScenePerson(
-            character.label or NEUTRAL, appearance.position, appearance.shot_scale, character.id
+            character.label or NEUTRAL,
+            appearance.position,
+            appearance.shot_scale,
+            character.id,
+            mark_tag(character) if marks else "",
         )
         people.append((centre, person))
     return tuple(person for _, person in sorted(people, key=lambda item: item[0]))
@@ -69,18 +77,20 @@ class CastContextBuilder(SceneContextBuilder):
     """The running context, plus who is on screen in each scene and the descriptors kept.
 
     `bank` grows descriptors as scenes are added, in scene order, cached ones
-    too, so a rerun asks the same questions.
+    too, so a rerun asks the same questions. `marks`: the frames carry labelled
+    boxes on the faces (see `face_marks`), and the people line says each label.
     """
 
-    def __init__(self, bank: CharacterBank, **settings: Any) -> None:
+    def __init__(self, bank: CharacterBank, marks: bool = False, **settings: Any) -> None:
         super().__init__(**settings)
         self.bank = bank
+        self.marks = marks
 
     def request_context(
         self, scene_index: int, on_screen_text: Sequence[str] = (), dialogue: Sequence[str] = ()
     ) -> DescribeContext:
         context = super().request_context(scene_index, on_screen_text, dialogue)
-        return replace(context, people=scene_people(self.bank, scene_index))
+        return replace(context, people=scene_people(self.bank, scene_index, self.marks))
 
     def add(self, description: Description) -> None:
         super().add(description)
