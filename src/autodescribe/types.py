@@ -255,6 +255,17 @@ class Character:
     def in_scene(self, scene: int) -> Appearance | None:
         return next((a for a in self.appearances if a.scene == scene), None)
 
+    def name_by(self, scene: int) -> str | None:
+        """The name, once the film has given it by `scene` (a name typed in: from the start)."""
+        if self.named_by is not None and self.named_by.scene > scene:
+            return None
+        return self.name
+
+    def label_in(self, scene: int) -> str | None:
+        """What a description of `scene` calls this person: the name given by then, else the
+        kept descriptor."""
+        return self.name_by(scene) or self.descriptor
+
 
 @dataclass(frozen=True)
 class Cast:

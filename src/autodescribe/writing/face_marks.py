@@ -2,9 +2,9 @@
 
 Drawing a box and a label on each face in the frames sent to a vision model
 (visual prompting, as AutoAD-Zero does) lets the model tie the names in the
-prompt to the people in the picture. The label is the name the film gave, else
-the identity's short tag ("P1" for person-1), which the prompt's people line
-repeats ("a person, marked P1, left, medium").
+prompt to the people in the picture. The label is the name the film gave (from
+the scene it gave it on), else the identity's short tag ("P1" for person-1),
+which the prompt's people line repeats ("a person, marked P1, left, medium").
 
 Boxes come from the characters stage, which keeps, per scene and identity, the
 largest face and the keyframe it was on; a box is drawn on that keyframe only,
@@ -33,10 +33,12 @@ INK = (0, 0, 0)
 Box = tuple[float, float, float, float]  # x, y, width, height as fractions of the frame
 
 
-def mark_tag(character: Character) -> str:
-    """What a box says: the name, else "P" and the identity's number ("person-3" -> "P3")."""
-    if character.name:
-        return character.name
+def mark_tag(character: Character, scene: int) -> str:
+    """What a box says in `scene`: the name given by then, else "P" and the identity's
+    number ("person-3" -> "P3")."""
+    name = character.name_by(scene)
+    if name:
+        return name
     number = re.search(r"(\d+)$", character.id)
     return f"P{number.group(1)}" if number else character.id
 
@@ -48,7 +50,7 @@ def marked_inputs(
     faces: dict[float, list[tuple[Box, str]]] = defaultdict(list)
     for character in bank.characters:
         for appearance in character.appearances:
-            faces[appearance.time].append((appearance.box, mark_tag(character)))
+            faces[appearance.time].append((appearance.box, mark_tag(character, appearance.scene)))
     out = []
     for item in inputs:
         stills = []

@@ -7,7 +7,8 @@ gets that as one short line, "Anna, left, close-up; a man in a grey coat,
 right, medium", so the model calls people what the film calls them and the
 same person the same thing from scene to scene.
 
-What a person is called: the name once the film gives it; before that the
+What a person is called: the name from the scene where the film gives it on
+(a name read or heard in scene 5 is not used in scene 2); before that the
 descriptor kept from the first description of them; before that "a person".
 A descriptor is taken once, from the first English description of a scene
 where that identity is the only face on screen: the description's first
@@ -44,11 +45,11 @@ def scene_people(bank: CharacterBank, scene: int, marks: bool = False) -> tuple[
             continue
         centre = appearance.box[0] + appearance.box[2] / 2
         person = ScenePerson(
-            character.label or NEUTRAL,
+            character.label_in(scene) or NEUTRAL,
             appearance.position,
             appearance.shot_scale,
             character.id,
-            mark_tag(character) if marks else "",
+            mark_tag(character, scene) if marks else "",
         )
         people.append((centre, person))
     return tuple(person for _, person in sorted(people, key=lambda item: item[0]))
@@ -63,7 +64,7 @@ def learn_descriptor(bank: CharacterBank, description: Description) -> Character
     if len(present) != 1 or bank.cast([description.scene]).faces > 1:
         return bank
     person = present[0]
-    if person.name or person.descriptor:
+    if person.name_by(description.scene) or person.descriptor:
         return bank
     mention = next(iter(find_mentions(text)), None)
     if mention is None or (not mention.words and mention.kind in _VAGUE):

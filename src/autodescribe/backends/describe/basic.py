@@ -107,7 +107,8 @@ def picture_look(images: Sequence[Image.Image]) -> str:
             + 5
         )
         colour = next(name for limit, name in _HUES if degrees < limit)
-    return " ".join(w for w in ("a", tone, colour, "picture") if w)
+    words = [w for w in (tone, colour, "picture") if w]
+    return " ".join(["an" if words[0][0] in "aeiou" else "a", *words])
 
 
 def people_forms(people: Sequence[ScenePerson]) -> list[str]:
