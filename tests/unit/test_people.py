@@ -182,7 +182,24 @@ def test_offline_describer_says_who_is_on_screen(
     assert check_text(text) == []
 
 
-def test_people_come_first_then_text_then_the_look(tmp_path: Path) -> None:
+def test_on_screen_text_keeps_its_room_and_people_take_a_shorter_form(tmp_path: Path) -> None:
+    still = tmp_path / "still.jpg"
+    Image.new("RGB", (64, 36), (20, 30, 160)).save(still)
+    people = (ScenePerson("Anna", "left", "medium"), ScenePerson("a man", "right", "medium"))
+    request = DescribeRequest(
+        scene=Scene(index=0, start=0.0, end=4.0, keyframe_times=(0.0,)),
+        images=(still,),
+        image_times=(0.0,),
+        word_budget=10,
+        context=DescribeContext(people=people, on_screen_text=("EXIT 12",)),
+    )
+    assert (
+        BasicDescriber().describe(request).text
+        == "Two people. A blue picture. Text on screen: EXIT 12."
+    )
+
+
+def test_people_lead_the_text(tmp_path: Path) -> None:
     forms = people_forms(
         [ScenePerson("Anna", "left", "medium"), ScenePerson("Joe", "right", "wide")]
     )

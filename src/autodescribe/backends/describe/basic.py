@@ -7,8 +7,8 @@ the left, a man on the right."). It reads the scene's on-screen text (found by
 OCR earlier in the pipeline) and states the picture's brightness and dominant
 colour, and whether the picture changed from the previous scene. Useful with no
 model at hand, and as a baseline: every word it says is measured from the
-frames. Within a word budget it keeps whole sentences, the people first, then
-on-screen text (each in a shorter form if need be); it never cuts a sentence
+frames. Within a word budget it keeps whole sentences, on-screen text first,
+then the people (each in a shorter form if need be); it never cuts a sentence
 short.
 """
 
@@ -141,25 +141,26 @@ def people_forms(people: Sequence[ScenePerson]) -> list[str]:
 
 
 def fit_sentences(sentences: Sequence[str], budget: int, people: Sequence[str] = ()) -> str:
-    """Whole sentences within `budget` words, in their order; people, then on-screen text first.
+    """Whole sentences within `budget` words, in their order; on-screen text, then people first.
 
-    `people` holds the forms of the people sentence, longest first (see
-    `people_forms`); the first, when among `sentences`, gets room first and
-    takes the longest form that fits. A text sentence that does not fit loses
-    lines from its end, then takes the short label; what still does not fit is
-    left out, never cut.
+    Text read on screen gets room first: it is read verbatim, and a name
+    caption says who someone is by itself. `people` holds the forms of the
+    people sentence, longest first (see `people_forms`); that sentence, when
+    among `sentences`, comes next and takes the longest form that fits. A text
+    sentence that does not fit loses lines from its end, then takes the short
+    label; what still does not fit is left out, never cut.
     """
 
     def rank(i: int) -> int:
-        if people and sentences[i] == people[0]:
+        if sentences[i].startswith(TEXT_LABEL):
             return 0
-        return 1 if sentences[i].startswith(TEXT_LABEL) else 2
+        return 1 if people and sentences[i] == people[0] else 2
 
     order = sorted(range(len(sentences)), key=rank)
     chosen: dict[int, str] = {}
     room = budget
     for i in order:
-        forms = list(people) if rank(i) == 0 else _candidates(sentences[i])
+        forms = list(people) if rank(i) == 1 else _candidates(sentences[i])
         fitting = [c for c in forms if count_words(c) <= room]
         if fitting:
             chosen[i] = fitting[0]
