@@ -35,6 +35,9 @@ from autodescribe.backends.characters import Face, FaceAnalyzer, face_analyzers 
 from autodescribe.backends.describe import make_describer  # noqa: E402
 from autodescribe.backends.describe.basic import BasicDescriber  # noqa: E402
 from autodescribe.backends.describe.openai import encode_image  # noqa: E402
+from autodescribe.bulk.manifest import VideoItem  # noqa: E402
+from autodescribe.bulk.settings import CaptionSettings  # noqa: E402
+from autodescribe.bulk.worker import CaptionWorker  # noqa: E402
 from autodescribe.config import CharacterSettings, DescribeSettings, NarrateSettings  # noqa: E402
 from autodescribe.media.probe import probe  # noqa: E402
 from autodescribe.testing.faces import (  # noqa: E402
@@ -340,3 +343,31 @@ def test_the_offline_describer_says_who_is_on_screen(analysed: Analysed, tmp_pat
         if not people:
             assert "people" not in description.text and " of " not in description.text
     assert "Text on screen: BARACK OBAMA." in done[_named_from(film, "obama")].text
+
+
+def test_caption_rows_count_faces_and_list_identities_per_clip(analysed: Analysed) -> None:
+    """`caption --characters auto`: each clip's faces and the video's identity ids, as written."""
+    settings = CaptionSettings(describer="basic", characters="auto", frames=2, frame_width=640)
+    worker = CaptionWorker(settings)
+    prepared = worker.prepare(VideoItem(id="faces", path=analysed.film.path))
+    (row,) = worker.describe([prepared])
+    worker.close()
+    assert row.status == "ok", row.error
+    clips = row.to_dict()["scenes"]
+    film = analysed.film
+    assert len(clips) == len(film.scenes)
+    seen: dict[str, set[str]] = {}  # identity id -> the people it was seen as
+    for clip, truth in zip(clips, film.scenes, strict=True):
+        assert clip["faces"] == len(truth.people), clip
+        assert len(clip["identities"]) == len({p[0] for p in truth.people}), clip
+        for ident in clip["identities"]:
+            seen.setdefault(ident, set()).update(p[0] for p in truth.people)
+    people = {p[0] for s in film.scenes for p in s.people}
+    assert len(seen) == len(people)  # one id per person across the video's clips
+    assert sorted(seen) == [f"person-{n}" for n in range(1, len(people) + 1)]
+    lone = {
+        s.people[0][0]: row.scenes[i].identities
+        for i, s in enumerate(film.scenes)
+        if len(s.people) == 1
+    }
+    assert len({ids for ids in lone.values()}) == len(lone)  # different people, different ids
