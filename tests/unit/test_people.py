@@ -98,6 +98,7 @@ def test_a_lone_unnamed_person_keeps_the_first_descriptor() -> None:
         ("A man in a grey coat waits.", 2, "en"),  # Anna is named by then
         ("Un hombre con abrigo gris espera.", 1, "es"),  # the finder reads English
         ("Rain falls on the street.", 1, "en"),  # nobody mentioned
+        ("Text on screen: THE OLD MAN AND THE SEA.", 1, "en"),  # a title, not the man seen
     ],
 )
 def test_no_descriptor_when_it_would_not_be_sure(text: str, scene: int, language: str) -> None:

@@ -13,9 +13,10 @@ descriptor kept from the first description of them; before that "a person".
 A descriptor is taken once, from the first English description of a scene
 where that identity is the only face on screen: the description's first
 noun phrase about a person ("a woman in a red coat"), found by the context's
-mention finder. A bare "a person" or "a figure" tells nobody apart and is not
-kept, nor is a descriptor another identity already holds. Once kept it never
-changes, so later requests, the offline describer and the script all use it.
+mention finder outside quoted and on-screen text. A bare "a person" or "a
+figure" tells nobody apart and is not kept, nor is a descriptor another
+identity already holds. Once kept it never changes, so later requests, the
+offline describer and the script all use it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from autodescribe.backends.describe.base import DescribeContext
 from autodescribe.types import CharacterBank, Description, ScenePerson
+from autodescribe.writing.clean import mask_on_screen_text
 from autodescribe.writing.context import SceneContextBuilder, find_mentions
 from autodescribe.writing.face_marks import mark_tag
 
@@ -66,7 +68,7 @@ def learn_descriptor(bank: CharacterBank, description: Description) -> Character
     person = present[0]
     if person.name_by(description.scene) or person.descriptor:
         return bank
-    mention = next(iter(find_mentions(text)), None)
+    mention = next(iter(find_mentions(mask_on_screen_text(text))), None)  # not a sign's words
     if mention is None or (not mention.words and mention.kind in _VAGUE):
         return bank
     if any(c.descriptor == mention.descriptor for c in bank.characters):
