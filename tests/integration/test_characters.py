@@ -347,7 +347,7 @@ def test_the_offline_describer_says_who_is_on_screen(analysed: Analysed, tmp_pat
 
 def test_caption_rows_count_faces_and_list_identities_per_clip(analysed: Analysed) -> None:
     """`caption --characters auto`: each clip's faces and the video's identity ids, as written."""
-    settings = CaptionSettings(describer="basic", characters="auto", frames=2, frame_width=640)
+    settings = CaptionSettings(describer="basic", characters="auto", frames=1, frame_width=640)
     worker = CaptionWorker(settings)
     prepared = worker.prepare(VideoItem(id="faces", path=analysed.film.path))
     (row,) = worker.describe([prepared])
