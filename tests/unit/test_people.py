@@ -125,9 +125,11 @@ def test_the_prompt_says_who_is_in_the_scene() -> None:
         "People in this scene: Anna, left, medium; a person, right, medium\n"
         "On-screen text in this scene: EXIT\n"
     )
-    marked = (ScenePerson("a person", "right", "wide", "person-2", "P2"),)
-    line = str(marked[0])
-    assert line == "a person, marked P2, right, wide"
+    # with --mark-faces the line says each box's label, unless it is the name itself
+    assert str(ScenePerson("a person", "right", "wide", "person-2", "P2")) == (
+        "a person, marked P2, right, wide"
+    )
+    assert str(ScenePerson("Anna", "left", "medium", "person-1", "Anna")) == "Anna, left, medium"
 
 
 def test_the_context_builder_reuses_descriptors_in_later_scenes(tmp_path: Path) -> None:
