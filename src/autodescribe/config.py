@@ -163,6 +163,9 @@ class CharacterSettings(_Section):
     min_sightings: int = Field(
         2, ge=1, description="an identity seen on fewer keyframes is dropped as a stray detection"
     )
+    mark_faces: bool = Field(
+        False, description="draw a labelled box on each known face in the frames the model sees"
+    )
 
 
 class NarrateSettings(BaseModel):

@@ -57,7 +57,10 @@ from autodescribe.util.progress import overall
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
+from autodescribe.writing.face_marks import VERSION as FACE_MARKS
+from autodescribe.writing.face_marks import marked_inputs
 from autodescribe.writing.facts_summary import facts_title_summary
+from autodescribe.writing.people import CastContextBuilder
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.translate import translate_descriptions
 
@@ -237,9 +240,13 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
         "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
     )
     bank, characters_key = _characters(scenes, stills, texts, dialogue, job, work, text_key)
+    inputs = scene_inputs(scenes, slots, texts, stills)
+    if settings.characters.mark_faces and bank.characters:  # copies: the stills stay as they are
+        characters_key = stable_hash(characters_key, FACE_MARKS)
+        inputs = marked_inputs(inputs, bank, work.folder("marked", characters_key))
     return Analysis(
         scenes=scenes,
-        inputs=scene_inputs(scenes, slots, texts, stills),
+        inputs=inputs,
         speech=speech,
         dialogue=dialogue,
         key=stable_hash(text_key, transcript_key, characters_key),
@@ -260,7 +267,8 @@ def _characters(
     settings = job.settings.characters
     if not characters_enabled(settings):
         return CharacterBank(), "no-characters"
-    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), settings)
+    found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
+    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), found_with)
     bank = work.stage(
         "characters",
         key,
@@ -282,6 +290,7 @@ class Described:
     title: str
     summary: str
     characters: dict[str, str]
+    bank: CharacterBank = field(default_factory=CharacterBank)  # who is on screen, descriptors kept
 
 
 def make_translator(name: str, describer: Lazy[Describer]) -> Translator:
@@ -303,7 +312,8 @@ def _describe(
         "describe", analysis.key, settings.gaps, describe_settings, language, version
     )
     batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
-    context = SceneContextBuilder()
+    marks = settings.characters.mark_faces
+    context = CastContextBuilder(analysis.characters, marks)  # no characters: no people line
     descriptions = describe_scenes(
         analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
     )
@@ -313,7 +323,9 @@ def _describe(
         tuple[str, str],
         lambda: _summarize(describer, context, analysis, language),
     )
-    return Described(language, descriptions, describe_key, title, summary, context.sheet.names())
+    names = context.sheet.names()
+    # the bank now holds the descriptors the descriptions gave
+    return Described(language, descriptions, describe_key, title, summary, names, context.bank)
 
 
 def _translate(
@@ -335,7 +347,7 @@ def _translate(
     descriptions, title, summary = work.stage(
         "translate", key, tuple[list[Description], str, str], run
     )
-    return Described(language, descriptions, key, title, summary, source.characters)
+    return Described(language, descriptions, key, title, summary, source.characters, source.bank)
 
 
 def _speak(
@@ -361,9 +373,9 @@ def _speak(
         voice.close()
     script = _script(info, language, cues, settings, job)
     script.characters = dict(described.characters)
-    if analysis.characters.characters:
-        script.character_bank = analysis.characters
-        script.cues = mentioned_people(script.cues, analysis.characters)
+    if described.bank.characters:
+        script.character_bank = described.bank
+        script.cues = mentioned_people(script.cues, described.bank)
     script.title, script.summary = described.title or None, described.summary or None
     return script
 

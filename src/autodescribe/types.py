@@ -200,6 +200,21 @@ class Appearance:
 
 
 @dataclass(frozen=True)
+class ScenePerson:
+    """One person as a describer is told about them: what to call them, where, how framed."""
+
+    label: str  # the name, else the kept descriptor, else "a person"
+    position: Position
+    shot_scale: ShotScale
+    id: str = ""  # the identity (see CharacterBank), "" when not known
+    mark: str = ""  # the label of the box drawn on their face in the frames, if any
+
+    def __str__(self) -> str:
+        marked = f", marked {self.mark}" if self.mark and self.mark != self.label else ""
+        return f"{self.label}{marked}, {self.position}, {self.shot_scale}"
+
+
+@dataclass(frozen=True)
 class NameSource:
     """How the film gave a character its name."""
 
@@ -239,6 +254,17 @@ class Character:
 
     def in_scene(self, scene: int) -> Appearance | None:
         return next((a for a in self.appearances if a.scene == scene), None)
+
+    def name_by(self, scene: int) -> str | None:
+        """The name, once the film has given it by `scene` (a name typed in: from the start)."""
+        if self.named_by is not None and self.named_by.scene > scene:
+            return None
+        return self.name
+
+    def label_in(self, scene: int) -> str | None:
+        """What a description of `scene` calls this person: the name given by then, else the
+        kept descriptor."""
+        return self.name_by(scene) or self.descriptor
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,16 @@ network the tests skip, saying why.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +32,13 @@ from autodescribe.analysis.frames import analyse_frames  # noqa: E402
 from autodescribe.analysis.onscreen_text import read_scene_text  # noqa: E402
 from autodescribe.analysis.scenes import build_scenes  # noqa: E402
 from autodescribe.backends.characters import Face, FaceAnalyzer, face_analyzers  # noqa: E402
-from autodescribe.config import CharacterSettings, NarrateSettings  # noqa: E402
+from autodescribe.backends.describe import make_describer  # noqa: E402
+from autodescribe.backends.describe.basic import BasicDescriber  # noqa: E402
+from autodescribe.backends.describe.openai import encode_image  # noqa: E402
+from autodescribe.bulk.manifest import VideoItem  # noqa: E402
+from autodescribe.bulk.settings import CaptionSettings  # noqa: E402
+from autodescribe.bulk.worker import CaptionWorker  # noqa: E402
+from autodescribe.config import CharacterSettings, DescribeSettings, NarrateSettings  # noqa: E402
 from autodescribe.media.probe import probe  # noqa: E402
 from autodescribe.testing.faces import (  # noqa: E402
     ASTRONAUT,
@@ -40,11 +51,17 @@ from autodescribe.testing.faces import (  # noqa: E402
 )
 from autodescribe.types import (  # noqa: E402
     CharacterBank,
+    Gap,
     OnScreenText,
     Scene,
     from_jsonable,
     to_jsonable,
 )
+from autodescribe.util.cache import WorkDir  # noqa: E402
+from autodescribe.util.lazy import Lazy  # noqa: E402
+from autodescribe.writing.describe import SceneInput, describe_scenes  # noqa: E402
+from autodescribe.writing.face_marks import marked_inputs  # noqa: E402
+from autodescribe.writing.people import CastContextBuilder  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -221,3 +238,139 @@ def test_only_thumbnails_are_written_and_the_bank_is_plain_json(analysed: Analys
     assert written == sorted(f"{c.id}.jpg" for c in analysed.bank.characters)
     stored = json.loads(json.dumps(to_jsonable(analysed.bank)))
     assert from_jsonable(CharacterBank, stored) == analysed.bank
+
+
+# -- the people, as the describers are told about them and say them ---------------------------
+
+# Where each face truly is and how it is framed, then the names the film gives (TRUE_NAMES):
+# Obama read on screen in the caption's scene, Joe and Eileen heard in the scene of their line.
+ORDER = {"left": 0, "centre": 1, "right": 2}
+
+
+def _named_from(film: FaceFilm, person: str) -> int:
+    """The scene the film first names `person` in: the caption, else a line that says the name."""
+    first = TRUE_NAMES[person].split()[0].casefold()
+    return next(
+        i
+        for i, s in enumerate(film.scenes)
+        if first in f"{s.caption or ''} {s.line or ''}".casefold()
+    )
+
+
+def _inputs(analysed: Analysed, budget: int) -> list[SceneInput]:
+    return [
+        SceneInput(
+            scene=scene,
+            slot=Gap(scene.start, scene.end, budget),
+            stills=tuple(Path(analysed.stills[t]) for t in scene.keyframe_times),
+            text=tuple(analysed.texts[scene.index]),
+        )
+        for scene in analysed.scenes
+    ]
+
+
+def _identity(analysed: Analysed, person: str) -> str:
+    return next(c.id for c in analysed.bank.characters if analysed.person(c.id) == person)
+
+
+def test_the_model_is_told_who_is_where_and_sees_their_faces_marked(
+    analysed: Analysed,
+    start_server: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """The requests a real local chat server received: the people line and the marked frames."""
+    server = start_server()
+    inputs = _inputs(analysed, 12)
+    marked = marked_inputs(inputs, analysed.bank, tmp_path / "marked")
+    settings = DescribeSettings(describer="openai", base_url=server.url, model="test-vlm")
+    describer = Lazy(lambda: make_describer(settings))
+    context = CastContextBuilder(analysed.bank, marks=True)
+    work = WorkDir(tmp_path / "work")
+    describe_scenes(marked, describer, work, "k", "en", 8, analysed.film.dialogue, context)
+    describer.close()
+    asked = {
+        int(found.group(1)) * 60 + int(found.group(2)): request
+        for request in server.stats()["requests"]
+        if (found := re.search(r"scene at (\d+):(\d\d) ", request["prompt"]))
+    }
+    film = analysed.film
+    assert sorted(asked) == [round(s.start) for s in film.scenes]
+    for index, (truth, item, plain) in enumerate(zip(film.scenes, marked, inputs, strict=True)):
+        request = asked[round(truth.start)]
+        people = []
+        for person, where, scale in sorted(truth.people, key=lambda p: ORDER[p[1]]):
+            named = _named_from(film, person) <= index
+            tag = "P" + _identity(analysed, person).split("-")[1]
+            label = TRUE_NAMES[person] if named else f"a person, marked {tag}"
+            people.append(f"{label}, {where}, {scale}")
+        line = re.search(r"^People in this scene: (.+)$", request["prompt"], re.M)
+        assert (line.group(1) if line else None) == ("; ".join(people) or None), index
+        sent = [_sent_digest(path) for path in item.stills]
+        assert request["image_sha256"] == sent, index
+        if truth.people:  # the frames with faces were marked; the stills themselves were not
+            assert sent != [_sent_digest(path) for path in plain.stills], index
+
+
+def _sent_digest(path: Path) -> str:
+    """The SHA-256 of the JPEG the openai describer sends for the image at `path`."""
+    data = encode_image(path).split(",", 1)[1]
+    return hashlib.sha256(base64.b64decode(data)).hexdigest()
+
+
+def test_the_offline_describer_says_who_is_on_screen(analysed: Analysed, tmp_path: Path) -> None:
+    """Each scene's text opens with its people, by name once the film has named them."""
+    film = analysed.film
+    context = CastContextBuilder(analysed.bank)
+    work = WorkDir(tmp_path / "work")
+    done = describe_scenes(
+        _inputs(analysed, 14), Lazy(BasicDescriber), work, "k", "en", 1, film.dialogue, context
+    )
+    scale_words = {"close-up": "Close-up", "medium": "Medium shot", "wide": "Wide shot"}
+    place_words = {"left": "on the left", "centre": "in the centre", "right": "on the right"}
+    for index, (truth, description) in enumerate(zip(film.scenes, done, strict=True)):
+        people = sorted(truth.people, key=lambda p: ORDER[p[1]])
+        called = [
+            TRUE_NAMES[p] if _named_from(film, p) <= index else "a person" for p, _, _ in people
+        ]
+        if len(people) == 1:
+            ((_, where, scale),) = people
+            place = "" if where == "centre" else " " + place_words[where]
+            expected = f"{scale_words[scale]} of {called[0]}{place}."
+        elif people:
+            who = ["someone" if c == "a person" else c for c in called]
+            placed = ", ".join(f"{w} {place_words[p[1]]}" for w, p in zip(who, people, strict=True))
+            expected = f"Two people: {placed}."
+        else:
+            expected = ""
+        assert description.text.startswith(expected), (index, description.text)
+        if not people:
+            assert "people" not in description.text and " of " not in description.text
+    assert "Text on screen: BARACK OBAMA." in done[_named_from(film, "obama")].text
+
+
+def test_caption_rows_count_faces_and_list_identities_per_clip(analysed: Analysed) -> None:
+    """`caption --characters auto`: each clip's faces and the video's identity ids, as written."""
+    settings = CaptionSettings(describer="basic", characters="auto", frames=1, frame_width=640)
+    worker = CaptionWorker(settings)
+    prepared = worker.prepare(VideoItem(id="faces", path=analysed.film.path))
+    (row,) = worker.describe([prepared])
+    worker.close()
+    assert row.status == "ok", row.error
+    clips = row.to_dict()["scenes"]
+    film = analysed.film
+    assert len(clips) == len(film.scenes)
+    seen: dict[str, set[str]] = {}  # identity id -> the people it was seen as
+    for clip, truth in zip(clips, film.scenes, strict=True):
+        assert clip["faces"] == len(truth.people), clip
+        assert len(clip["identities"]) == len({p[0] for p in truth.people}), clip
+        for ident in clip["identities"]:
+            seen.setdefault(ident, set()).update(p[0] for p in truth.people)
+    people = {p[0] for s in film.scenes for p in s.people}
+    assert len(seen) == len(people)  # one id per person across the video's clips
+    assert sorted(seen) == [f"person-{n}" for n in range(1, len(people) + 1)]
+    lone = {
+        s.people[0][0]: row.scenes[i].identities
+        for i, s in enumerate(film.scenes)
+        if len(s.people) == 1
+    }
+    assert len({ids for ids in lone.values()}) == len(lone)  # different people, different ids

@@ -130,6 +130,41 @@ def test_characters_and_thumbnails_are_served(
         ), bad
 
 
+def test_the_offline_describer_says_who_is_on_screen(
+    client: TestClient, job_id: str, film: FaceFilm
+) -> None:
+    """The script's words for each scene: the people, by name from the scene of the caption."""
+    script = client.get(f"/v1/jobs/{job_id}/script").json()
+    by_scene = {cue["scene"]: cue for cue in script["cues"]}
+    caption = next(i for i, scene in enumerate(film.scenes) if scene.caption)
+    obama = named(characters(client, job_id), "Barack Obama")
+    order = {"left": 0, "centre": 1, "right": 2}
+    scales = {"close-up": "Close-up", "medium": "Medium shot", "wide": "Wide shot"}
+    places = {"left": " on the left", "centre": "", "right": " on the right"}
+    for index, scene in enumerate(film.scenes):
+        people = sorted(scene.people, key=lambda p: order[p[1]])
+        said = [("Barack Obama" if p == "obama" and index >= caption else None) for p, *_ in people]
+        first = by_scene[index]["text"].split(". ")[0].rstrip(".") + "."
+        if index == caption:  # the name read on screen has the room first (budget of 8 words)
+            assert by_scene[index]["text"].startswith("Text on screen: BARACK OBAMA."), index
+        elif len(people) == 1:
+            ((_, where, scale),) = people
+            who = said[0] or "a person"
+            assert first in (
+                f"{scales[scale]} of {who}{places[where]}.",
+                f"{scales[scale]} of {who}.",
+            ), index
+        elif people and any(said):
+            who = [w or "someone" for w in said]
+            placed = ", ".join(f"{w}{places[p[1]]}" for w, p in zip(who, people, strict=True))
+            assert first in (f"Two people: {placed}.", f"Two people: {' and '.join(who)}."), index
+        elif people:  # nobody the film has named: only how many
+            assert first == "Two people.", index
+        else:
+            assert "people" not in by_scene[index]["text"], index
+    assert obama["id"] in by_scene[0]["people"], "the cue says 'a person' of the only one there"
+
+
 def test_characters_need_the_token(data_dir: Path, job_id: str) -> None:
     settings = ServerSettings(data_dir=data_dir, workers=0, token="s3cret")
     with TestClient(create_app(settings)) as guarded:

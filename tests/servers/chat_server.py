@@ -2,9 +2,9 @@
 
 Its answer is built from the request, so a test can check what the client sent:
 "A person stands by a door. images=3 budget-words=12 model=test-vlm". It counts
-requests in flight at once and reports that, and a summary of every chat request,
-at GET /stats (POST /stats/reset clears them). It prints its port on the first
-stdout line.
+requests in flight at once and reports that, and a summary of every chat request
+(its prompt, and the SHA-256 of each image's JPEG bytes), at GET /stats
+(POST /stats/reset clears them). It prints its port on the first stdout line.
 
 With --realistic, describe prompts are answered the way an audio describer
 writes instead: whole sentences chosen to fit the word budget (long when there
@@ -45,6 +45,7 @@ import argparse
 import base64
 import binascii
 import contextlib
+import hashlib
 import json
 import re
 import threading
@@ -133,7 +134,12 @@ class ClientError(Exception):
 
 def count_images(messages: list[dict[str, Any]]) -> int:
     """Count image parts, refusing any that is not a base64 JPEG data URI."""
-    count = 0
+    return len(image_digests(messages))
+
+
+def image_digests(messages: list[dict[str, Any]]) -> list[str]:
+    """The SHA-256 of each image's JPEG bytes, refusing any that is not a base64 JPEG data URI."""
+    digests: list[str] = []
     for message in messages:
         content = message.get("content")
         if not isinstance(content, list):
@@ -151,8 +157,8 @@ def count_images(messages: list[dict[str, Any]]) -> int:
                 raise ClientError(400, f"image is not valid base64: {exc}") from exc
             if not (data.startswith(b"\xff\xd8\xff") and data.endswith(b"\xff\xd9")):
                 raise ClientError(400, "image is not a JPEG file")
-            count += 1
-    return count
+            digests.append(hashlib.sha256(data).hexdigest())
+    return digests
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -189,6 +195,7 @@ def summarise(body: dict[str, Any], images: int) -> dict[str, Any]:
     return {
         "model": body.get("model"),
         "images": images,
+        "image_sha256": image_digests(messages),
         "temperature": body.get("temperature"),
         "max_tokens": body.get("max_tokens"),
         "max_completion_tokens": body.get("max_completion_tokens"),

@@ -279,15 +279,16 @@ def test_skip_is_offered_only_after_a_previous_description() -> None:
     assert first.startswith("On-screen text in this scene: EXIT 12\n")
 
 
-def test_template_is_describe_2_with_labels_in_order() -> None:
+def test_template_is_describe_3_with_labels_in_order() -> None:
     template = load_template("describe")
 
-    assert template.version == "describe-2"
+    assert template.version == "describe-3"
     assert list(template.fields("context")) == [
         "synopsis",
         "characters",
         "previous",
         "dialogue",
+        "people",
         "on_screen_text",
     ]
 

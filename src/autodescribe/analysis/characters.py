@@ -406,18 +406,24 @@ def write_thumbnail(still: Path, box: tuple[float, float, float, float], target:
 def mentioned_people(cues: Sequence[Cue], bank: CharacterBank) -> list[Cue]:
     """Each cue with the ids of the characters of its scene that its text mentions.
 
-    A character is mentioned by name or by its kept descriptor; a cue of a scene
+    A character is mentioned by name or by its kept descriptor (cues from before
+    the film named them use the descriptor); a cue of a scene
     with one person that speaks of "a person", "a man" or "a woman" mentions them.
     """
     marked = []
     for cue in cues:
         present = bank.in_scene(cue.scene) if cue.scene is not None else []
         text = cue.text.casefold()
-        ids = [c.id for c in present if c.label and c.label.casefold() in text]
+        ids = [c.id for c in present if any(w and w.casefold() in text for w in _words_for(c))]
         if not ids and len(present) == 1 and _GENERIC_PERSON.search(text):
             ids = [present[0].id]
         marked.append(replace(cue, people=tuple(ids)))
     return marked
+
+
+def _words_for(character: Character) -> tuple[str | None, ...]:
+    """What a cue may call a character: the name, or the descriptor kept before the name."""
+    return (character.name, character.descriptor)
 
 
 _GENERIC_PERSON = re.compile(r"\b(?:a|the|one) (?:person|man|woman|boy|girl|child|figure)\b")

@@ -161,7 +161,15 @@ def _seed_journal(journal: Path, rows: Iterable[dict[str, Any]]) -> None:
 def parquet_schema() -> Any:
     import pyarrow as pa
 
-    clip = pa.struct([("start", pa.float64()), ("end", pa.float64()), ("caption", pa.string())])
+    clip = pa.struct(
+        [
+            ("start", pa.float64()),
+            ("end", pa.float64()),
+            ("caption", pa.string()),
+            ("faces", pa.int32()),  # null when the characters stage was off
+            ("identities", pa.list_(pa.string())),
+        ]
+    )
     return pa.schema(
         [
             ("id", pa.string()),
@@ -199,4 +207,8 @@ def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
     timings = row.get("timings")
     if isinstance(timings, list):
         row["timings"] = dict(timings)
+    for clip in row.get("scenes") or ():
+        if clip.get("faces") is None:  # the characters stage was off
+            clip.pop("faces", None)
+            clip.pop("identities", None)
     return row

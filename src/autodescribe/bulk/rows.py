@@ -14,6 +14,18 @@ class ClipCaption:
     start: float
     end: float
     caption: str
+    # with characters on: the most faces on one keyframe, and the identities seen ("person-1"),
+    # numbered per video; None (left out of the row) when the characters stage is off
+    faces: int | None = None
+    identities: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.faces is None:
+            del data["faces"], data["identities"]
+        else:
+            data["identities"] = list(self.identities or ())
+        return data
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,7 @@ class CaptionRow:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["scenes"] = [asdict(s) for s in self.scenes]
+        data["scenes"] = [s.to_dict() for s in self.scenes]
         data["timings"] = {k: round(v, 4) for k, v in self.timings.items()}
         return data
 

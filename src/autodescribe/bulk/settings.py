@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from autodescribe.config import DescribeSettings
+from autodescribe.config import CHARACTER_MODES, DescribeSettings
 
 PromptStyle = Literal["short", "detailed", "dataset"]
 _STRIDE = re.compile(r"^stride:(\d+(?:\.\d+)?)$")
@@ -23,6 +23,9 @@ class CaptionSettings(DescribeSettings):
     min_scene_seconds: float = Field(2.0, gt=0)
     shot_detector: str = "pyscenedetect"
     frame_width: int = Field(512, ge=32, description="keyframes are scaled to this width")
+    characters: CHARACTER_MODES = Field(
+        "off", description="auto: count faces and list the video's identities per clip"
+    )
 
     @field_validator("clips")
     @classmethod

@@ -20,19 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autodescribe.analysis.characters import characters_enabled
 from autodescribe.analysis.onscreen_text import TextReader
+from autodescribe.backends.characters import FaceAnalyzer, face_analyzers
 from autodescribe.backends.describe import make_describer
 from autodescribe.backends.describe.base import Draft, finish_answers, parse_title_summary
+from autodescribe.bulk.cast import clip_casts
 from autodescribe.bulk.clips import scene_spans, stride_spans
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
 from autodescribe.bulk.settings import CaptionSettings
+from autodescribe.config import CharacterSettings
 from autodescribe.errors import (
     AutodescribeError,
     BackendUnavailable,
     ConfigError,
     ModelNotAvailable,
 )
+from autodescribe.types import Cast
 from autodescribe.util.lazy import Lazy
 from autodescribe.writing.clean import Answer, within_budget
 from autodescribe.writing.prompts import Template, load_template, timestamp
@@ -49,6 +54,7 @@ class PreparedClip:
     end: float
     frame_times: tuple[float, ...]
     frames: tuple[bytes, ...]  # JPEG
+    cast: Cast | None = None  # who is on screen; None with characters off
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,11 @@ class CaptionWorker:
         self.device = device
         self._describer: Lazy[Any] = Lazy(self._create_describer)
         self._reader: Lazy[TextReader] = Lazy(TextReader)  # for describers that do not read
+        self._characters = CharacterSettings(enabled=settings.characters)
+        self._count_faces = characters_enabled(self._characters)  # warns once when missing
+        self._faces: Lazy[FaceAnalyzer] = Lazy(
+            lambda: face_analyzers.create(self._characters.backend)
+        )
 
     # -- CPU half ------------------------------------------------------------------
 
@@ -112,14 +123,18 @@ class CaptionWorker:
             else:
                 spans, stills = stride_spans(info, settings, folder)
             paths = {s.time: Path(s.path) for s in stills}
+            casts: list[Cast | None] = [None] * len(spans)
+            if self._count_faces:
+                casts = list(clip_casts(spans, paths, self._characters, self._faces(), folder))
             return tuple(
                 PreparedClip(
                     start=start,
                     end=end,
                     frame_times=times,
                     frames=tuple(paths[t].read_bytes() for t in times),
+                    cast=cast,
                 )
-                for start, end, times in spans
+                for (start, end, times), cast in zip(spans, casts, strict=True)
             )
 
     # -- model half ----------------------------------------------------------------
@@ -277,6 +292,7 @@ class CaptionWorker:
     def close(self) -> None:
         self._describer.close()
         self._reader.close()
+        self._faces.close()
 
 
 # -- prompts -------------------------------------------------------------------------
@@ -369,7 +385,13 @@ def _row(
         status="ok",
         duration=video.duration,
         scenes=tuple(
-            ClipCaption(start=round(c.start, 3), end=round(c.end, 3), caption=text)
+            ClipCaption(
+                start=round(c.start, 3),
+                end=round(c.end, 3),
+                caption=text,
+                faces=c.cast.faces if c.cast is not None else None,
+                identities=c.cast.ids if c.cast is not None else None,
+            )
             for c, text in zip(video.clips, result.captions, strict=True)
         ),
         summary=summary,

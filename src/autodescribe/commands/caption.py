@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, get_args
 import typer
 
 from autodescribe.bulk.runners import runners
-from autodescribe.bulk.settings import PromptStyle
+from autodescribe.bulk.settings import CaptionSettings, PromptStyle
 from autodescribe.commands import _options as opt
 from autodescribe.commands._common import guard, setup_logging
 
@@ -20,6 +20,7 @@ else:
     PromptName = opt.choice("PromptName", get_args(PromptStyle))
 DEFAULT_RUNNER = RunnerName("local")
 DEFAULT_PROMPT = PromptName("short")
+CAPTION_CHARACTERS = opt.CharactersName(CaptionSettings.model_fields["characters"].default)
 
 
 def caption(
@@ -49,6 +50,13 @@ def caption(
     ] = 2.0,
     frames: Annotated[int, typer.Option(help="keyframes per clip", min=1, max=16)] = 3,
     prompt: Annotated[PromptName, typer.Option(help="caption style")] = DEFAULT_PROMPT,
+    characters: Annotated[
+        opt.CharactersName,
+        typer.Option(
+            help="auto: each clip's row gets its face count and the video's identity ids "
+            '(when the face models are installed, pip install "autodescribe[faces]")'
+        ),
+    ] = CAPTION_CHARACTERS,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="caption again the videos that failed before")
     ] = False,
@@ -73,7 +81,6 @@ def caption(
 
         from autodescribe.backends.describe import describer_options
         from autodescribe.bulk.run import caption as run_caption
-        from autodescribe.bulk.settings import CaptionSettings
         from autodescribe.errors import ConfigError
 
         try:
@@ -86,6 +93,7 @@ def caption(
                 min_scene_seconds=min_scene,
                 frames=frames,
                 prompt=prompt.value,
+                characters=characters.value,
                 batch_size=batch_size,
             )
         except ValidationError as exc:

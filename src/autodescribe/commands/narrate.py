@@ -44,6 +44,14 @@ def narrate(
             "off: no face is looked for"
         ),
     ] = opt.DEFAULT_CHARACTERS,
+    mark_faces: Annotated[
+        bool,
+        typer.Option(
+            "--mark-faces",
+            help="draw a labelled box on each person's face in the frames the describer sees "
+            "(the name, else P1, P2...)",
+        ),
+    ] = False,
     extended: opt.Extended = opt.DEFAULT_EXTENDED,
     loudness: opt.Loudness = opt.DEFAULT_LOUDNESS,
     container: Annotated[
@@ -92,7 +100,7 @@ def narrate(
                 describer=describer.value, model=model, base_url=base_url, api_key=api_key
             ),
             translate=TranslateSettings(translator=chosen_translator),
-            characters=CharacterSettings(enabled=characters.value),
+            characters=CharacterSettings(enabled=characters.value, mark_faces=mark_faces),
             voice=VoiceSettings(voice=voice.value, name=voice_name),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(

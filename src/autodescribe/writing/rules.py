@@ -281,6 +281,9 @@ def _is_past(text: str, tokens: list[re.Match[str]], i: int, earlier: bool) -> b
     previous = tokens[i - 1].group().lower() if i else ""
     if word in _PAST_ONLY:
         return previous not in _DETERMINERS | _BE_HAVE | {"to"}
+    following = tokens[i + 1].group().lower() if i + 1 < len(tokens) else ""
+    if word == "shot" and following == "of":
+        return False  # "a wide shot of a street", "Medium shot of Joe": the noun
     known = word in _PAST_FORMS
     if not known and (_GENERIC_ED.fullmatch(word) is None or "-" in word):
         return False

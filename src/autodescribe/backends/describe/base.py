@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from PIL import Image
 
 from autodescribe.errors import DescriberError
-from autodescribe.types import Description, Scene
+from autodescribe.types import Description, Scene, ScenePerson
 from autodescribe.util.languages import language_name
 from autodescribe.writing.clean import (
     Answer,
@@ -68,6 +68,7 @@ class DescribeContext:
     dialogue: tuple[str, ...] = ()  # lines spoken around the pause
     synopsis: str = ""  # everything before `previous`, condensed
     characters: tuple[tuple[str, str | None], ...] = ()  # (descriptor, name once known)
+    people: tuple[ScenePerson, ...] = ()  # who is on screen here, by their faces
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def build_conversation(request: DescribeRequest, max_images: int) -> Conversatio
         "characters": "; ".join(f"{n} ({d})" if n else d for d, n in ctx.characters),
         "previous": " ".join(ctx.previous),
         "dialogue": " ".join(f'"{line}"' for line in ctx.dialogue),
+        "people": "; ".join(str(person) for person in ctx.people),
         "on_screen_text": " | ".join(ctx.on_screen_text),
     }
     labels = template.fields("context")

@@ -1,11 +1,15 @@
 """The offline describer: no VLM, only facts that can be measured from the frames.
 
-It reads the scene's on-screen text (found by OCR earlier in the pipeline) and
-states the picture's brightness and dominant colour, and whether the picture
-changed from the previous scene. Useful with no model at hand, and as a
-baseline: every word it says is true of the pixels. Within a word budget it
-keeps whole sentences, on-screen text first (fewer lines of it if need be);
-it never cuts a sentence short.
+It says who is on screen when the characters stage found faces: how many, who
+(the name the film gave, else the kept descriptor), where, and for one person
+the shot scale from the face's size ("Close-up of Anna.", "Two people: Anna on
+the left, a man on the right."). It reads the scene's on-screen text (found by
+OCR earlier in the pipeline) and states the picture's brightness and dominant
+colour, and whether the picture changed from the previous scene. Useful with no
+model at hand, and as a baseline: every word it says is measured from the
+frames. Within a word budget it keeps whole sentences, on-screen text first,
+then the people (each in a shorter form if need be); it never cuts a sentence
+short.
 """
 
 from __future__ import annotations
@@ -18,11 +22,16 @@ from PIL import Image
 
 from autodescribe.analysis.onscreen_text import is_readable
 from autodescribe.backends.describe.base import Capabilities, DescribeRequest, count_words
-from autodescribe.types import Description
+from autodescribe.types import Description, ScenePerson
 from autodescribe.writing.clean import split_sentences
 
 TEXT_LABEL = "Text on screen: "
 SHORT_TEXT_LABEL = "On screen: "
+NEUTRAL = "a person"  # what the context calls someone with neither name nor descriptor
+_SCALES = {"close-up": "Close-up", "medium": "Medium shot", "wide": "Wide shot"}
+_PLACES = {"left": "on the left", "centre": "in the centre", "right": "on the right"}
+_COUNTS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+_LISTED = 4  # people named one by one in a sentence at most
 
 _HUES = (
     (15, "red"),
@@ -47,7 +56,8 @@ class BasicDescriber:
 
     def describe(self, request: DescribeRequest) -> Description:
         look = picture_look([Image.open(p) for p in request.images])
-        sentences = []
+        people = people_forms(request.context.people)
+        sentences = [people[0]] if people else []
         if look != self._previous_look:
             sentences.append(f"{look[0].upper()}{look[1:]}.")
         self._previous_look = look
@@ -57,7 +67,7 @@ class BasicDescriber:
         lines = [t for t in lines if is_readable(t) and any(c.isalpha() for c in t)]
         if lines:
             sentences.append(TEXT_LABEL + "; ".join(lines) + ".")
-        text = fit_sentences(sentences, request.word_budget)
+        text = fit_sentences(sentences, request.word_budget, people)
         return Description(
             scene=request.scene.index,
             text=text,
@@ -97,20 +107,61 @@ def picture_look(images: Sequence[Image.Image]) -> str:
             + 5
         )
         colour = next(name for limit, name in _HUES if degrees < limit)
-    return " ".join(w for w in ("a", tone, colour, "picture") if w)
+    words = [w for w in (tone, colour, "picture") if w]
+    return " ".join(["an" if words[0][0] in "aeiou" else "a", *words])
 
 
-def fit_sentences(sentences: Sequence[str], budget: int) -> str:
-    """Whole sentences within `budget` words, in their order; on-screen text gets room first.
+def people_forms(people: Sequence[ScenePerson]) -> list[str]:
+    """The sentence saying who is on screen, then shorter forms of it; none for nobody.
 
-    A text sentence that does not fit loses lines from its end, then takes the
-    short label; what still does not fit is left out, never cut.
+    One person: the shot scale, who, and where unless centred ("Medium shot of
+    Joe on the right."). Several: how many, then who is where, left to right
+    ("Two people: Anna on the left, a man on the right."); someone with neither
+    name nor descriptor is "someone", and when nobody is known only the count
+    is said.
     """
-    order = sorted(range(len(sentences)), key=lambda i: not sentences[i].startswith(TEXT_LABEL))
+    if not people:
+        return []
+    if len(people) == 1:
+        (person,) = people
+        scale, place = _SCALES[person.shot_scale], _PLACES[person.position]
+        full = f"{scale} of {person.label}."
+        if person.position == "centre":
+            return [full]
+        return [f"{full[:-1]} {place}.", full]
+    count = _COUNTS[len(people)] if len(people) < len(_COUNTS) else str(len(people))
+    bare = f"{count} people."
+    if all(p.label == NEUTRAL for p in people):
+        return [bare]
+    shown = people[:_LISTED]
+    who = ["someone" if p.label == NEUTRAL else p.label for p in shown]
+    placed = ", ".join(f"{w} {_PLACES[p.position]}" for w, p in zip(who, shown, strict=True))
+    listed = ", ".join(who[:-1]) + " and " + who[-1]
+    return [f"{count} people: {placed}.", f"{count} people: {listed}.", bare]
+
+
+def fit_sentences(sentences: Sequence[str], budget: int, people: Sequence[str] = ()) -> str:
+    """Whole sentences within `budget` words, in their order; on-screen text, then people first.
+
+    Text read on screen gets room first: it is read verbatim, and a name
+    caption says who someone is by itself. `people` holds the forms of the
+    people sentence, longest first (see `people_forms`); that sentence, when
+    among `sentences`, comes next and takes the longest form that fits. A text
+    sentence that does not fit loses lines from its end, then takes the short
+    label; what still does not fit is left out, never cut.
+    """
+
+    def rank(i: int) -> int:
+        if sentences[i].startswith(TEXT_LABEL):
+            return 0
+        return 1 if people and sentences[i] == people[0] else 2
+
+    order = sorted(range(len(sentences)), key=rank)
     chosen: dict[int, str] = {}
     room = budget
     for i in order:
-        fitting = [c for c in _candidates(sentences[i]) if count_words(c) <= room]
+        forms = list(people) if rank(i) == 1 else _candidates(sentences[i])
+        fitting = [c for c in forms if count_words(c) <= room]
         if fitting:
             chosen[i] = fitting[0]
             room -= count_words(fitting[0])
