@@ -1,10 +1,10 @@
 """`narrate` keeps resident memory bounded: frames and audio are streamed, never all held.
 
 Peak RSS of the whole run (the narrate process or any child it waited for, from
-the kernel via wait4) on a 2-minute and an 8-minute low-resolution clip must not
-differ by more than a margin. Holding the 8-minute clip's frames would take
-hundreds of MB (4,800 frames of 320x180 RGB are 830 MB); holding its 48 kHz
-stereo audio as float32 would take 180 MB.
+the kernel via wait4) on a 1-minute and a 5-minute low-resolution clip must not
+differ by more than a margin. Holding the 5-minute clip's frames would take
+hundreds of MB (3,000 frames of 320x180 RGB are 520 MB); holding its 48 kHz
+stereo audio as float32 would take 115 MB, 92 MB more than the 1-minute clip's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from autodescribe.testing.truth import SampleTruth, spread_plan
 pytestmark = pytest.mark.slow
 
 MARGIN_MB = 60.0
-MINUTES = (2, 8)
+MINUTES = (1, 5)
 
 
 @pytest.fixture(scope="module")
