@@ -195,6 +195,7 @@ def summarise(body: dict[str, Any], images: int) -> dict[str, Any]:
         "system_is_string": bool(system) and isinstance(system[0]["content"], str),
         "roles": [m.get("role") for m in messages],
         "prompt": last_user_text(messages),
+        "n": body.get("n", 1),
     }
 
 
@@ -279,6 +280,35 @@ def realistic(prompt: str, budget: int | None) -> str | None:
     if at is not None and budget is not None:
         return realistic_description(prompt, at, budget)
     return None
+
+
+# --- two-pass describing: notes from the frames, then lines from the notes ---------------------
+
+LOOK = re.compile(r"scene at (\d+):(\d\d) in the video\.\nWrite the notes for this scene")
+WRITE = re.compile(r"^Notes on this scene \([^)]*\):\n(.+)$", re.M)
+LONG = "Behind the person, a long row of lamps flickers on and off above a wet and empty street."
+
+
+def two_pass_answers(prompt: str, n: int) -> list[str] | None:
+    """Answers to look and write prompts that show what the client sent, or None.
+
+    A look prompt gets notes naming the scene's start ("door 4" for 0:04), wrapped
+    in chatter and a list. A write prompt gets its notes back as the line; with
+    `n` choices, the second also reads the prompt's on-screen text and the third
+    runs over any small budget, so a client's choice can be seen.
+    """
+    look = LOOK.search(prompt)
+    if look is not None:
+        seconds = int(look.group(1)) * 60 + int(look.group(2))
+        return [f"Here are my notes:\n- A person waits at door {seconds}."] * n
+    write = WRITE.search(prompt)
+    if write is None:
+        return None
+    line = write.group(1).strip()
+    shown = ON_SCREEN.search(prompt)
+    read = f" A sign reads {shown.group(1)}." if shown else " The person looks up."
+    variants = [f"Sure! {line}", line + read, f"{line} {LONG}"]
+    return [variants[i % len(variants)] for i in range(n)]
 
 
 # --- answers from a corpus, and misbehaving on purpose ----------------------------------------
@@ -455,6 +485,13 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     translated = translation(last_user_text(messages))
     if translated is not None:
         text = translated
+    n = body.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 16:
+        raise ClientError(400, "n must be an integer from 1 to 16")
+    texts = [text] * n
+    passes = two_pass_answers(last_user_text(messages), n)
+    if passes is not None and served is None:
+        texts = passes
     with server.stats.lock:
         server.stats.requests.append(summarise(body, images))
     return {
@@ -463,7 +500,8 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
+            for i, t in enumerate(texts)
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": len(text.split()), "total_tokens": 0},
     }

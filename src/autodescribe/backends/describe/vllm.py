@@ -69,6 +69,19 @@ class VLLMDescriber(ChatDescriber):
         )
         return [out.outputs[0].text for out in outputs]
 
+    def generate_choices(
+        self, conversation: Conversation, max_new_tokens: int, n: int
+    ) -> list[str]:
+        """`n` sampled answers to one chat in one request (`SamplingParams.n`)."""
+        options = {**sampling_options(self._fixed_tokens or max_new_tokens), "n": n}
+        if n > 1:
+            options["temperature"] = 0.8
+        params = self._vllm.SamplingParams(**options)
+        outputs = self._llm.chat(
+            vllm_messages([conversation]), sampling_params=params, use_tqdm=False
+        )
+        return [choice.text for choice in outputs[0].outputs]
+
     def close(self) -> None:
         self._llm = None
         gc.collect()
