@@ -294,8 +294,9 @@ def two_pass_answers(prompt: str, n: int) -> list[str] | None:
 
     A look prompt gets notes naming the scene's start ("door 4" for 0:04), wrapped
     in chatter and a list. A write prompt gets its notes back as the line; with
-    `n` choices, the second also reads the prompt's on-screen text and the third
-    runs over any small budget, so a client's choice can be seen.
+    `n` choices, the second also reads the prompt's on-screen text, the third runs
+    over any small budget and the fourth says it in other words, so a client's
+    choice can be seen.
     """
     look = LOOK.search(prompt)
     if look is not None:
@@ -307,7 +308,7 @@ def two_pass_answers(prompt: str, n: int) -> list[str] | None:
     line = write.group(1).strip()
     shown = ON_SCREEN.search(prompt)
     read = f" A sign reads {shown.group(1)}." if shown else " The person looks up."
-    variants = [f"Sure! {line}", line + read, f"{line} {LONG}"]
+    variants = [f"Sure! {line}", line + read, f"{line} {LONG}", line.replace("A person", "Someone")]
     return [variants[i % len(variants)] for i in range(n)]
 
 
