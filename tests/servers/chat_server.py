@@ -15,9 +15,10 @@ Shorten prompts keep the leading sentences that fit; summary prompts get a
 title line and a summary. The line for a scene depends only on its prompt.
 
 With --answers FILE (JSON lines of recorded-style model answers, such as
-tests/data/answers/corpus.jsonl), prompts with frames get those answers instead:
-model "corpus/ID" always gets entry ID, any other model the next scene answer in
-turn. Title-and-summary prompts get the summary entries, rewrite requests get the
+tests/data/answers/corpus.jsonl), prompts with frames (and two-pass write prompts)
+get those answers instead: model "corpus/ID" always gets entry ID, any other model
+the next scene answer in turn; asked for `n`, the further choices are the next
+scene answers. Title-and-summary prompts get the summary entries, rewrite requests get the
 entry's "rewrite" (else, in turn, the text with the named sentences removed or
 the text unchanged), shorten prompts the leading sentences that fit, wrapped in
 chatter now and then. Each answer carries the entry's finish_reason.
@@ -403,7 +404,7 @@ def corpus_answer(
     if CORPUS_SUMMARY in prompt:
         summary = named is not None and named.get("kind") == "summary"
         return corpus.serve(named if summary else corpus.next("summary"), model + prompt, tokens)
-    if images == 0 and "Describe what a blind viewer" not in prompt:
+    if images == 0 and "Describe what a blind viewer" not in prompt and not WRITE.search(prompt):
         return None
     key = f"{model}\n{prompt}"
     again = corpus.asked_again(key, tokens)
@@ -493,6 +494,8 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     passes = two_pass_answers(last_user_text(messages), n)
     if passes is not None and served is None:
         texts = passes
+    elif served is not None and server.corpus is not None:  # the next answers in turn
+        texts = [text] + [server.corpus.next("scene")["answer"] for _ in range(n - 1)]
     with server.stats.lock:
         server.stats.requests.append(summarise(body, images))
     return {
