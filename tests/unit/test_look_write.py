@@ -148,3 +148,12 @@ def test_repeats_are_judged_by_meaning_when_the_packaged_model_is_installed() ->
         "A woman in red opens the door.",
     ]
     assert ranked[1].repeat >= 0.8 > ranked[0].repeat
+
+
+def test_a_rendered_script_keeps_each_cues_notes_and_candidates() -> None:
+    from autodescribe.render.from_script import plan_items
+    from autodescribe.types import Cue
+
+    cue = Cue(1.0, 3.0, "A door opens.", notes="A red door.", candidates=("A door swings open.",))
+    ((description, _),) = plan_items([cue], [], 10.0, "en")
+    assert (description.notes, description.candidates) == (cue.notes, cue.candidates)

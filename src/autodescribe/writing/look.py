@@ -26,7 +26,7 @@ from autodescribe.errors import ConfigError
 from autodescribe.types import SpeechSpan
 from autodescribe.util.cache import WorkDir
 from autodescribe.util.progress import progress
-from autodescribe.writing.clean import clean_answer
+from autodescribe.writing.clean import clean_answer, is_refusal, is_skip
 from autodescribe.writing.context import MAX_DIALOGUE_LINES, MAX_TEXT_LINES, dialogue_around
 from autodescribe.writing.describe import SceneInput
 
@@ -114,5 +114,9 @@ def take_notes(describer: Describer, requests: Sequence[DescribeRequest]) -> lis
 
 
 def clean_notes(answer: str) -> str:
-    """Notes without chatter, markdown, labels or list marks: plain prose, never spoken."""
-    return clean_answer(answer)
+    """Notes without chatter, markdown, labels or list marks: plain prose, never spoken.
+
+    A refusal or a SKIP leaves no notes: the writer then has only the context.
+    """
+    text = clean_answer(answer)
+    return "" if is_refusal(text) or is_skip(text) else text

@@ -21,6 +21,7 @@ from autodescribe.writing.context import content_words
 log = logging.getLogger(__name__)
 
 REPEAT = 0.8  # at or above this similarity a line says again what was said
+SEEN = 256  # vectors kept for lines that come back (the previous lines, scene after scene)
 _LOCK = threading.Lock()
 
 
@@ -32,8 +33,21 @@ class _Embedder:
 
         self.tokenizer: Any = AutoTokenizer.from_pretrained(folder)
         self.model: Any = AutoModel.from_pretrained(folder).eval()
+        self._seen: dict[str, Any] = {}  # text -> vector, oldest first
 
     def embed(self, texts: Sequence[str]) -> Any:
+        """Unit vectors, one row per text; lines seen before (the previous ones) are not redone."""
+        import torch
+
+        new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if new:
+            for text, vector in zip(new, self._embed(new), strict=True):
+                self._seen[text] = vector
+            while len(self._seen) > SEEN:
+                del self._seen[next(iter(self._seen))]
+        return torch.stack([self._seen[t] for t in texts])
+
+    def _embed(self, texts: Sequence[str]) -> Any:
         import torch
 
         batch = self.tokenizer(
