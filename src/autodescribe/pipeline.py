@@ -159,6 +159,9 @@ def _narrate(job: NarrateJob) -> NarrateResult:
     analysis = analyse(info, job, work)
     describer = Lazy(lambda: make_describer(settings.describe))
     writer = Lazy(lambda: make_writer(settings.describe))
+    # a line that does not fit when spoken is shortened by the model that wrote it; closed
+    # through `writer` and `describer`, whichever it is
+    shortener: Lazy[Describer] = Lazy(lambda: writer() or describer())
     result = NarrateResult(info=info, scenes=analysis.scenes)
     translator = Lazy(lambda: make_translator(settings.translate.translator or "", describer))
     first: Described | None = None
@@ -169,7 +172,7 @@ def _narrate(job: NarrateJob) -> NarrateResult:
             else:
                 described = _describe(language, job, analysis, describer, writer, work)
                 first = first or described
-            script = _speak(described, info, job, analysis, describer, work)
+            script = _speak(described, info, job, analysis, shortener, work)
             suffix = f".{language}" if len(languages) > 1 else ""
             name = job.video.stem + suffix
             result.outputs[language] = deliver(
