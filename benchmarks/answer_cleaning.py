@@ -1,6 +1,6 @@
 """What cleaning and rewriting cost the describe stage, on the corpus of realistic answers.
 
-    python benchmarks/answer_cleaning.py [--budgets 8 14 25] [--repeat 20]
+    python benchmarks/answer_cleaning.py [--budgets 8 14 25] [--repeat 20] [--candidates 1 3]
 
 Starts tests/servers/chat_server.py with tests/data/answers/corpus.jsonl (answers
 in the styles of SmolVLM2, Qwen2.5-VL, LLaVA-OneVision, Gemma 3 and hosted
@@ -14,10 +14,19 @@ beyond one per scene, by cause (rewrite, asked again after a cut-off, shortening
 over budget), per scene; the scenes left with nothing to say; and the stage's
 wall time per scene on loopback.
 
+Then the same scenes in two passes (`look_then_write`): a look request per scene
+(notes, cleaned mechanically), then a write request per scene in film order, for
+each `--candidates` count (the corpus server answers write prompts from the corpus
+too, and with `n` hands out the next answers in turn); printed per budget and
+count: look and write requests per scene, the extras, answers received per scene,
+candidates kept per scene, silent scenes and wall time per scene.
+
 Then the CPU cost of the cleaning path alone: every raw answer through
 `finish_answers` without a model (cleaning, cut-offs, the writing rules,
 dropping), `--repeat` times, in milliseconds per answer, against
-`clean_answer` alone. Progress bars and log lines go to stderr; `2>/dev/null` leaves the table.
+`clean_answer` alone, and of cleaning and ranking candidates (per answer, with
+the sentence-embedding model when installed). Progress bars and log lines go to
+stderr; `2>/dev/null` leaves the table.
 """
 
 from __future__ import annotations
@@ -36,16 +45,21 @@ from PIL import Image
 
 from autodescribe.backends.describe.base import Draft, finish_answers
 from autodescribe.backends.describe.openai import OpenAIDescriber
+from autodescribe.config import DescribeSettings
 from autodescribe.types import Gap, Scene
 from autodescribe.util.cache import WorkDir
 from autodescribe.util.lazy import Lazy
+from autodescribe.writing.candidates import rank
 from autodescribe.writing.clean import Answer, clean_answer
 from autodescribe.writing.describe import SceneInput, describe_scenes
+from autodescribe.writing.similarity import embedding_model
+from autodescribe.writing.two_pass import look_then_write
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "tests" / "servers" / "chat_server.py"
 CORPUS = ROOT / "tests" / "data" / "answers" / "corpus.jsonl"
 RATE = 2.7  # words per second of gap, the default
+WRITE_PROMPT = "Notes on this scene ("
 
 
 def scene_answers() -> list[dict[str, Any]]:
@@ -87,17 +101,22 @@ def inputs(folder: Path, count: int, budget: int) -> list[SceneInput]:
 
 
 def causes(requests: list[dict[str, Any]]) -> dict[str, int]:
-    """Requests by what sent them: the first describe of a scene, or one of the extras."""
-    counts = {"describe": 0, "rewrite": 0, "asked again": 0, "shorten": 0, "summary": 0}
+    """Requests by cause: the first describe (or look, or write) of a scene, or an extra."""
+    counts = {"describe": 0, "write": 0, "rewrite": 0, "asked again": 0, "shorten": 0}
+    counts["summary"] = counts["answers"] = 0
     seen: set[str] = set()
     for request in requests:
         prompt = request["prompt"]
+        counts["answers"] += request.get("n", 1)
         if prompt.startswith("This audio description breaks"):
             counts["rewrite"] += 1
         elif prompt.startswith("Rewrite this audio description in at most"):
             counts["shorten"] += 1
-        elif request["images"] and prompt in seen:
+        elif prompt in seen:
             counts["asked again"] += 1
+        elif WRITE_PROMPT in prompt:
+            counts["write"] += 1
+            seen.add(prompt)
         elif request["images"]:
             counts["describe"] += 1
             seen.add(prompt)
@@ -126,6 +145,56 @@ def stage_overhead(server: Server, count: int, budget: int) -> None:
     )
 
 
+def two_pass_overhead(server: Server, count: int, budget: int, candidates: int) -> None:
+    """The same scenes looked at (notes), then written in film order with `candidates` each."""
+    server.reset()
+    describer = Lazy(lambda: OpenAIDescriber(base_url=server.root + "/v1", model="test-vlm"))
+    settings = DescribeSettings(describer="openai", look_first=True, candidates=candidates)
+    with tempfile.TemporaryDirectory(prefix="answer-cleaning-") as scratch:
+        folder = Path(scratch)
+        items = inputs(folder, count, budget)
+        started = time.perf_counter()
+        results = look_then_write(
+            items,
+            describer,
+            Lazy(lambda: None),
+            settings,
+            ("n", "l"),
+            WorkDir(folder / "w"),
+            "en",
+            8,
+        )
+        seconds = time.perf_counter() - started
+    describer.close()
+    counts = causes(server.stats()["requests"])
+    silent = sum(1 for r in results if not r.text)
+    kept = sum(len(r.candidates) for r in results) / count
+    extra = counts["rewrite"] + counts["asked again"] + counts["shorten"]
+    print(
+        f"{budget:>6}  {candidates:>10}  {counts['describe'] / count:>5.2f}  "
+        f"{counts['write'] / count:>5.2f}  {extra / count:>11.2f}  "
+        f"{counts['answers'] / count:>11.2f}  {kept:>6.2f}  {silent:>6}  "
+        f"{1000 * seconds / count:>9.1f}"
+    )
+
+
+def ranking_cost(entries: list[dict[str, Any]], candidates: int, repeat: int) -> None:
+    """CPU to clean and rank `candidates` answers per scene, per answer, without a model."""
+    answers = [Answer(e["answer"], e.get("finish_reason", "stop") == "length") for e in entries]
+    groups = [answers[i : i + candidates] for i in range(0, len(answers), candidates)]
+    previous = [clean_answer(a) for a in answers[-3:]]
+    rank(finish_answers([Draft(a, 25) for a in groups[0]]), 25, previous, ())  # load, warm
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for group in groups:
+            rank(finish_answers([Draft(a, 25) for a in group]), 25, previous, ("EXIT 12",))
+    per_answer = (time.perf_counter() - started) / (repeat * len(answers))
+    print(
+        f"CPU per answer, cleaned and ranked in groups of {candidates} "
+        f"(repeats judged by {embedding_model()}): {1000 * per_answer:.2f} ms"
+    )
+
+
 def cleaning_cost(entries: list[dict[str, Any]], repeat: int) -> None:
     answers = [Answer(e["answer"], e.get("finish_reason", "stop") == "length") for e in entries]
     drafts = [Draft(a, 25) for a in answers]
@@ -150,6 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=int, nargs="+", default=[8, 14, 25])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--candidates", type=int, nargs="+", default=[1, 3])
     args = parser.parse_args()
     entries = scene_answers()
     print(f"{len(entries)} scene answers; one scene per answer; extra requests per scene:")
@@ -158,9 +228,22 @@ def main() -> None:
     try:
         for budget in args.budgets:
             stage_overhead(server, len(entries), budget)
+        print(
+            "\nLook, then write (--look-first / --candidates N): requests per scene, answers per"
+            " scene, candidates kept per scene:"
+        )
+        print(
+            "budget  candidates   look  write  extra/scene  answers/sc.    kept  silent  ms/scene"
+        )
+        for budget in args.budgets:
+            for candidates in args.candidates:
+                two_pass_overhead(server, len(entries), budget, candidates)
     finally:
         server.stop()
     cleaning_cost(entries, args.repeat)
+    for candidates in args.candidates:
+        if candidates > 1:
+            ranking_cost(entries, candidates, max(1, args.repeat // 4))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,24 @@ class DescribeSettings(_Section):
     concurrency: int | None = Field(
         None, ge=1, description="requests at once (server describers); None = the backend's"
     )
+    look_first: bool = Field(
+        False,
+        description="two passes: notes per scene from the frames, then lines in film order",
+    )
+    writer_model: str | None = Field(
+        None, description="model that writes the lines from the notes; None = the describer's"
+    )
+    writer_base_url: str | None = Field(
+        None, description="OpenAI-compatible server of the writer model; None = base_url"
+    )
+    candidates: int = Field(
+        1, ge=1, le=8, description="lines asked for per scene; the best is spoken, the rest kept"
+    )
+
+    @property
+    def two_pass(self) -> bool:
+        """Look, then write: asked for, or implied by a writer model or candidates."""
+        return self.look_first or self.writer_model is not None or self.candidates > 1
 
 
 class TranslateSettings(_Section):

@@ -29,6 +29,7 @@ from autodescribe.backends.describe import (
     make_describer,
     resolve_describer,
 )
+from autodescribe.backends.describe.base import ChatDescriber
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.transcribe import transcribers
 from autodescribe.backends.translate import Translator, translators
@@ -63,6 +64,7 @@ from autodescribe.writing.facts_summary import facts_title_summary
 from autodescribe.writing.people import CastContextBuilder
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.translate import translate_descriptions
+from autodescribe.writing.two_pass import look_key, look_then_write, make_writer, write_key
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,10 @@ def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> N
     work = WorkDir(job.work_dir, force=settings.force)
     analysis = analyse(info, job, work)
     describer = Lazy(lambda: make_describer(settings.describe))
+    writer = Lazy(lambda: make_writer(settings.describe))
+    # a line that does not fit when spoken is shortened by the model that wrote it; closed
+    # through `writer` and `describer`, whichever it is
+    shortener: Lazy[Describer] = Lazy(lambda: writer() or describer())
     result = NarrateResult(info=info, scenes=analysis.scenes)
     translator = Lazy(lambda: make_translator(settings.translate.translator or "", describer))
     first: Described | None = None
@@ -188,9 +194,9 @@ def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> N
             if first is not None and settings.translate.translator is not None:
                 described = _translate(first, language, translator, work)
             else:
-                described = _describe(language, job, analysis, describer, work)
+                described = _describe(language, job, analysis, describer, writer, work)
                 first = first or described
-            script = _speak(described, info, job, analysis, describer, work)
+            script = _speak(described, info, job, analysis, shortener, work)
             suffix = f".{language}" if len(languages) > 1 else ""
             name = job.video.stem + suffix
             result.outputs[language] = deliver(
@@ -198,6 +204,7 @@ def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> N
             )
     finally:
         translator.close()
+        writer.close()
         describer.close()
     result.computed = work.computed
     return result
@@ -301,7 +308,12 @@ def make_translator(name: str, describer: Lazy[Describer]) -> Translator:
 
 
 def _describe(
-    language: str, job: NarrateJob, analysis: Analysis, describer: Lazy[Describer], work: WorkDir
+    language: str,
+    job: NarrateJob,
+    analysis: Analysis,
+    describer: Lazy[Describer],
+    writer: Lazy[ChatDescriber | None],
+    work: WorkDir,
 ) -> Described:
     """Describe every scene in `language`, then title and summarise the whole."""
     settings = job.settings
@@ -314,9 +326,32 @@ def _describe(
     batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
     marks = settings.characters.mark_faces
     context = CastContextBuilder(analysis.characters, marks)  # no characters: no people line
-    descriptions = describe_scenes(
-        analysis.inputs, describer, work, describe_key, language, batch, analysis.dialogue, context
-    )
+    if settings.describe.two_pass:
+        notes_key = look_key(analysis.key, settings.describe, settings.gaps, language)
+        describe_key = write_key(notes_key, settings.describe)
+        descriptions = look_then_write(
+            analysis.inputs,
+            describer,
+            writer,
+            settings.describe,
+            (notes_key, describe_key),
+            work,
+            language,
+            batch,
+            analysis.dialogue,
+            context,
+        )
+    else:
+        descriptions = describe_scenes(
+            analysis.inputs,
+            describer,
+            work,
+            describe_key,
+            language,
+            batch,
+            analysis.dialogue,
+            context,
+        )
     title, summary = work.stage(
         "summary",
         stable_hash("summary", describe_key, load_template("summary").version, "facts-1"),

@@ -119,6 +119,9 @@ class Description:
     model: str = ""
     prompt_version: str = ""
     skip: bool = False
+    # two-pass describing: what the vision pass saw (not spoken), and the lines not chosen
+    notes: str = ""
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ class Cue:
     described_start: float | None = None
     described_end: float | None = None
     people: tuple[str, ...] = ()  # ids of the characters (see CharacterBank) the text mentions
+    notes: str = ""  # what the vision pass saw in the scene: for editors and re-describing
+    candidates: tuple[str, ...] = ()  # other cleaned lines the writer offered for this cue
 
 
 @dataclass

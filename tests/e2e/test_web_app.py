@@ -258,6 +258,34 @@ def test_script_editor_saves_with_the_keyboard(page: Any, job_url: str) -> None:
     assert saved == pytest.approx(before + 0.1)
 
 
+def test_script_editor_offers_the_other_versions_of_a_cue(page: Any, job_url: str) -> None:
+    page.goto(job_url)
+    page.locator("#script-cues li").first.wait_for()
+    page.evaluate(  # the writer's other lines, as a two-pass run keeps them in the script
+        """async (job) => {
+            const url = `/v1/jobs/${job}/script`;
+            const script = await (await fetch(url)).json();
+            script.cues[0].candidates = ["A red door opens.", "A door opens slowly."];
+            script.cues[0].notes = "A red door in a hallway.";
+            const put = await fetch(url, {
+                method: "PUT", headers: {"Content-Type": "application/json"},
+                body: JSON.stringify(script),
+            });
+            if (!put.ok) throw new Error(await put.text());
+        }""",
+        job_url.rsplit("id=", 1)[1],
+    )
+    page.reload()
+    first = page.locator("#script-cues li").first
+    first.wait_for()
+    written = first.get_by_label("Words").input_value()
+    assert first.get_by_text("Seen in the scene: A red door in a hallway.").is_visible()
+    first.get_by_label("Other versions").select_option(label="A door opens slowly.")
+    assert first.get_by_label("Words").input_value() == "A door opens slowly."
+    first.get_by_label("Other versions").select_option(index=0)
+    assert first.get_by_label("Words").input_value() == written
+
+
 def test_rerender_from_the_edited_script(page: Any, job_url: str) -> None:
     page.goto(job_url)
     last = page.locator("#script-cues li").last

@@ -136,6 +136,16 @@ def test_rerun_reuses_every_stage(
     narrate(video, tmp_path, *args, "--force")
     assert describe_requests() == 2 * first
     passes_check(tmp_path, "film", video)
+    # look, then write, with candidates: notes per scene, one write request per line asking n
+    server.reset()
+    narrate(video, tmp_path, *args, "--candidates", "4")
+    writes = [r for r in server.stats()["requests"] if "Notes on this scene" in r["prompt"]]
+    assert writes and all(r["n"] == 4 and r["images"] == 0 for r in writes)
+    assert describe_requests() == len(writes) == first, "one look and one write per scene"
+    script = json.loads((tmp_path / "film.script.json").read_text())
+    assert all(c["notes"].startswith("A person waits at door") for c in script["cues"])
+    assert any(c["candidates"] for c in script["cues"]), "the lines not chosen are kept"
+    passes_check(tmp_path, "film", video)
 
 
 def test_video_without_audio(

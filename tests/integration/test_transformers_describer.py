@@ -209,6 +209,24 @@ def test_generate_mixes_text_only_and_image_chats(
     assert isinstance(describer.shorten("A woman crosses the street in the rain.", 4, "en"), str)
 
 
+def test_look_then_write_through_the_models_own_generate(
+    describer: TransformersDescriber, requests: list[DescribeRequest]
+) -> None:
+    """Notes from the frames, then candidates from one `generate` (num_return_sequences)."""
+    from autodescribe.backends.describe.passes import WriteRequest
+    from autodescribe.writing.look import take_notes
+    from autodescribe.writing.write import ChatLineWriter
+
+    notes = take_notes(describer, requests)
+    assert len(notes) == 2 and all(isinstance(n, str) and "\n" not in n for n in notes)
+    request = WriteRequest(
+        scene=requests[1].scene, notes="A man waits.", word_budget=12, context=requests[1].context
+    )
+    line = ChatLineWriter(describer, candidates=3).write(request)
+    assert isinstance(line.text, str) and len(line.text.split()) <= 12
+    assert len(line.candidates) <= 2 and line.text not in line.candidates
+
+
 def test_describer_comes_from_the_registry_and_frees_its_model(
     tiny_model: Path, requests: list[DescribeRequest]
 ) -> None:

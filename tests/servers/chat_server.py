@@ -15,9 +15,10 @@ Shorten prompts keep the leading sentences that fit; summary prompts get a
 title line and a summary. The line for a scene depends only on its prompt.
 
 With --answers FILE (JSON lines of recorded-style model answers, such as
-tests/data/answers/corpus.jsonl), prompts with frames get those answers instead:
-model "corpus/ID" always gets entry ID, any other model the next scene answer in
-turn. Title-and-summary prompts get the summary entries, rewrite requests get the
+tests/data/answers/corpus.jsonl), prompts with frames (and two-pass write prompts)
+get those answers instead: model "corpus/ID" always gets entry ID, any other model
+the next scene answer in turn; asked for `n`, the further choices are the next
+scene answers. Title-and-summary prompts get the summary entries, rewrite requests get the
 entry's "rewrite" (else, in turn, the text with the named sentences removed or
 the text unchanged), shorten prompts the leading sentences that fit, wrapped in
 chatter now and then. Each answer carries the entry's finish_reason.
@@ -202,6 +203,7 @@ def summarise(body: dict[str, Any], images: int) -> dict[str, Any]:
         "system_is_string": bool(system) and isinstance(system[0]["content"], str),
         "roles": [m.get("role") for m in messages],
         "prompt": last_user_text(messages),
+        "n": body.get("n", 1),
     }
 
 
@@ -286,6 +288,36 @@ def realistic(prompt: str, budget: int | None) -> str | None:
     if at is not None and budget is not None:
         return realistic_description(prompt, at, budget)
     return None
+
+
+# --- two-pass describing: notes from the frames, then lines from the notes ---------------------
+
+LOOK = re.compile(r"scene at (\d+):(\d\d) in the video\.\nWrite the notes for this scene")
+WRITE = re.compile(r"^Notes on this scene \([^)]*\):\n(.+)$", re.M)
+LONG = "Behind the person, a long row of lamps flickers on and off above a wet and empty street."
+
+
+def two_pass_answers(prompt: str, n: int) -> list[str] | None:
+    """Answers to look and write prompts that show what the client sent, or None.
+
+    A look prompt gets notes naming the scene's start ("door 4" for 0:04), wrapped
+    in chatter and a list. A write prompt gets its notes back as the line; with
+    `n` choices, the second also reads the prompt's on-screen text, the third runs
+    over any small budget and the fourth says it in other words, so a client's
+    choice can be seen.
+    """
+    look = LOOK.search(prompt)
+    if look is not None:
+        seconds = int(look.group(1)) * 60 + int(look.group(2))
+        return [f"Here are my notes:\n- A person waits at door {seconds}."] * n
+    write = WRITE.search(prompt)
+    if write is None:
+        return None
+    line = write.group(1).strip()
+    shown = ON_SCREEN.search(prompt)
+    read = f" A sign reads {shown.group(1)}." if shown else " The person looks up."
+    variants = [f"Sure! {line}", line + read, f"{line} {LONG}", line.replace("A person", "Someone")]
+    return [variants[i % len(variants)] for i in range(n)]
 
 
 # --- answers from a corpus, and misbehaving on purpose ----------------------------------------
@@ -379,7 +411,7 @@ def corpus_answer(
     if CORPUS_SUMMARY in prompt:
         summary = named is not None and named.get("kind") == "summary"
         return corpus.serve(named if summary else corpus.next("summary"), model + prompt, tokens)
-    if images == 0 and "Describe what a blind viewer" not in prompt:
+    if images == 0 and "Describe what a blind viewer" not in prompt and not WRITE.search(prompt):
         return None
     key = f"{model}\n{prompt}"
     again = corpus.asked_again(key, tokens)
@@ -462,6 +494,15 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     translated = translation(last_user_text(messages))
     if translated is not None:
         text = translated
+    n = body.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 16:
+        raise ClientError(400, "n must be an integer from 1 to 16")
+    texts = [text] * n
+    passes = two_pass_answers(last_user_text(messages), n)
+    if passes is not None and served is None:
+        texts = passes
+    elif served is not None and server.corpus is not None:  # the next answers in turn
+        texts = [text] + [server.corpus.next("scene")["answer"] for _ in range(n - 1)]
     with server.stats.lock:
         server.stats.requests.append(summarise(body, images))
     return {
@@ -470,7 +511,8 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
+            for i, t in enumerate(texts)
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": len(text.split()), "total_tokens": 0},
     }

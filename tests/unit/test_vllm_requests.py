@@ -51,3 +51,8 @@ def test_missing_vllm_names_the_extra() -> None:
             describers.create("vllm")
     else:
         pytest.skip("vLLM is installed")
+
+
+def test_candidates_are_sampled_in_one_request() -> None:
+    assert sampling_options(40) == {"temperature": 0.0, "max_tokens": 40}
+    assert sampling_options(40, 3) == {"temperature": 0.8, "max_tokens": 40, "n": 3}

@@ -79,6 +79,36 @@ BaseUrl = Annotated[
     typer.Option(metavar="URL", help="OpenAI-compatible server URL (or set OPENAI_BASE_URL)"),
 ]
 ApiKey = Annotated[str | None, typer.Option(metavar="KEY", help="API key (or set OPENAI_API_KEY)")]
+LookFirst = Annotated[
+    bool,
+    typer.Option(
+        "--look-first",
+        help="describe in two passes: notes per scene from the frames (batched), then each "
+        "line written in film order from the notes, the lines before it and the budget",
+    ),
+]
+WriterModel = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ID",
+        help="text model that writes the lines from the notes, on an OpenAI-compatible server "
+        "(implies --look-first; default: the describer's own model)",
+    ),
+]
+WriterBaseUrl = Annotated[
+    str | None,
+    typer.Option(metavar="URL", help="server of --writer-model (default: --base-url)"),
+]
+Candidates = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=8,
+        metavar="N",
+        help="lines asked for per scene in one request where the backend can (implies "
+        "--look-first); the best is spoken, the others are kept in the script",
+    ),
+]
 Voice = Annotated[VoiceName, typer.Option(help="voice backend")]
 VoiceModel = Annotated[
     str | None, typer.Option(metavar="NAME", help="voice model name or .onnx path")

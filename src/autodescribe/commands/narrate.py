@@ -18,6 +18,10 @@ def narrate(
     model: opt.Model = None,
     base_url: opt.BaseUrl = None,
     api_key: opt.ApiKey = None,
+    look_first: opt.LookFirst = False,
+    writer_model: opt.WriterModel = None,
+    writer_base_url: opt.WriterBaseUrl = None,
+    candidates: opt.Candidates = 1,
     translator: Annotated[
         opt.TranslatorName,
         typer.Option(help="none: describe each language; else translate from the first one"),
@@ -97,7 +101,14 @@ def narrate(
             shots=ShotSettings(detector=shots.value),
             scenes=SceneSettings(min_scene_seconds=min_scene),
             describe=DescribeSettings(
-                describer=describer.value, model=model, base_url=base_url, api_key=api_key
+                describer=describer.value,
+                model=model,
+                base_url=base_url,
+                api_key=api_key,
+                look_first=look_first,
+                writer_model=writer_model,
+                writer_base_url=writer_base_url,
+                candidates=candidates,
             ),
             translate=TranslateSettings(translator=chosen_translator),
             characters=CharacterSettings(enabled=characters.value, mark_faces=mark_faces),

@@ -107,6 +107,12 @@ def plan_items(
         inside = any(s.start + 0.01 < cue.start < s.end - 0.01 for s in speech)
         end = cue.start if inside else max(cue.start, min(limits))
         scene = cue.scene if cue.scene is not None else index
-        description = Description(scene=scene, text=cue.text.strip(), language=language)
+        description = Description(
+            scene=scene,
+            text=cue.text.strip(),
+            language=language,
+            notes=cue.notes,  # what was seen and the other versions stay with the cue
+            candidates=cue.candidates,
+        )
         items.append((description, Gap(round(cue.start, 3), round(end, 3), len(cue.text.split()))))
     return items

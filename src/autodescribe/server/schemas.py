@@ -42,6 +42,16 @@ class JobOptions(BaseModel):
     transcribe: bool = Field(
         _PIPELINE.transcribe.enabled, description="transcribe the dialogue for the describer"
     )
+    look_first: bool = Field(
+        _PIPELINE.describe.look_first,
+        description="two passes: notes per scene from the frames, then lines in film order",
+    )
+    candidates: int = Field(
+        _PIPELINE.describe.candidates,
+        ge=1,
+        le=8,
+        description="lines asked for per scene; the best is spoken, the others kept per cue",
+    )
 
     @field_validator("languages")
     @classmethod
@@ -76,7 +86,12 @@ class JobOptions(BaseModel):
         return NarrateSettings(
             languages=self.languages,
             transcribe=TranscribeSettings(enabled=self.transcribe),
-            describe=DescribeSettings(describer=self.describer, model=self.model),
+            describe=DescribeSettings(
+                describer=self.describer,
+                model=self.model,
+                look_first=self.look_first,
+                candidates=self.candidates,
+            ),
             voice=VoiceSettings(voice=self.voice),
             fit=FitSettings(extended=self.extended),
             render=RenderSettings(loudness=self.loudness),

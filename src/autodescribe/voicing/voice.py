@@ -132,6 +132,8 @@ def _make_cue(
         audio=str(path),
         rate=spoken.rate,
         extension=extension,
+        notes=description.notes,
+        candidates=description.candidates,
     )
 
 

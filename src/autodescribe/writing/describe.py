@@ -143,23 +143,23 @@ def _within_budget(
     writer = model if isinstance(model, Writer) else None
     budget, language = request.word_budget, request.language
     text = _finish(result.text, budget, language, writer)
-    if count_words(text) > budget:
-        log.info(
-            "scene %d: %d words for a budget of %d, shortening",
-            result.scene,
-            count_words(text),
-            budget,
-        )
-        asked = model.shorten(text, budget, language) if model is not None else ""
-        shorter = _finish(asked, budget, language, None)
-        if shorter and count_words(shorter) < count_words(text):
-            text = shorter
-        text = within_budget(text, budget)
-        if not text:
-            log.info(
-                "scene %d: no whole sentence fits %d words; nothing said", result.scene, budget
-            )
+    text = fit_budget(model, text, budget, language, result.scene)
     return dataclasses.replace(result, text=text, skip=result.skip or not text)
+
+
+def fit_budget(model: Describer | None, text: str, budget: int, language: str, scene: int) -> str:
+    """A finished text within `budget`: one shortening round with `model`, then whole sentences."""
+    if count_words(text) <= budget:
+        return text
+    log.info("scene %d: %d words for a budget of %d, shortening", scene, count_words(text), budget)
+    asked = model.shorten(text, budget, language) if model is not None else ""
+    shorter = _finish(asked, budget, language, None)
+    if shorter and count_words(shorter) < count_words(text):
+        text = shorter
+    text = within_budget(text, budget)
+    if not text:
+        log.info("scene %d: no whole sentence fits %d words; nothing said", scene, budget)
+    return text
 
 
 def _finish(text: str, budget: int, language: str, writer: Writer | None) -> str:

@@ -127,7 +127,7 @@ def build_conversation(request: DescribeRequest, max_images: int) -> Conversatio
         "language_clause": lang,
         "skip_clause": " " + template.sections["skip"] if ctx.previous else "",
     }
-    images = [load_image(p) for p in _spread(request.images, max_images)]
+    images = [load_image(p) for p in spread(request.images, max_images)]
     content: list[dict[str, Any]] = [{"type": "image", "image": im} for im in images]
     content.append({"type": "text", "text": template.sections["user"].format(**values)})
     return [
@@ -353,7 +353,7 @@ def load_image(path: Path) -> Image.Image:
         return im.convert("RGB")
 
 
-def _spread(items: Sequence[Path], limit: int) -> list[Path]:
+def spread(items: Sequence[Path], limit: int) -> list[Path]:
     """At most `limit` items, evenly spread over the sequence."""
     if len(items) <= limit:
         return list(items)
@@ -373,6 +373,15 @@ class ChatDescriber:
 
     def max_new_tokens(self, word_budget: int) -> int:
         return max(16, int(word_budget * 2.5) + 8)
+
+    def generate_choices(
+        self, conversation: Conversation, max_new_tokens: int, n: int
+    ) -> list[str]:
+        """`n` answers to one chat; backends that can sample several in one request override this.
+
+        Here: the chat asked `n` times (a greedy backend gives the same answer each time).
+        """
+        return self.generate([conversation] * n, max_new_tokens)
 
     def describe(self, request: DescribeRequest) -> Description:
         return self.describe_many([request])[0]

@@ -22,6 +22,7 @@ from PIL import Image
 
 from autodescribe.analysis.onscreen_text import is_readable
 from autodescribe.backends.describe.base import Capabilities, DescribeRequest, count_words
+from autodescribe.backends.describe.passes import WriteRequest
 from autodescribe.types import Description, ScenePerson
 from autodescribe.writing.clean import split_sentences
 
@@ -55,19 +56,13 @@ class BasicDescriber:
         self._previous_look: str | None = None
 
     def describe(self, request: DescribeRequest) -> Description:
-        look = picture_look([Image.open(p) for p in request.images])
+        look, *rest = _facts(request)
         people = people_forms(request.context.people)
         sentences = [people[0]] if people else []
         if look != self._previous_look:
-            sentences.append(f"{look[0].upper()}{look[1:]}.")
+            sentences.append(look)
         self._previous_look = look
-        lines = [t.strip().rstrip(".;:,") for t in request.context.on_screen_text]
-        # a line of digits only (a running timecode, a clock) takes far longer to speak than its
-        # word count says and rarely matters to the story: only lines with words are read
-        lines = [t for t in lines if is_readable(t) and any(c.isalpha() for c in t)]
-        if lines:
-            sentences.append(TEXT_LABEL + "; ".join(lines) + ".")
-        text = fit_sentences(sentences, request.word_budget, people)
+        text = fit_sentences([*sentences, *rest], request.word_budget, people)
         return Description(
             scene=request.scene.index,
             text=text,
@@ -80,12 +75,36 @@ class BasicDescriber:
     def describe_many(self, requests: Sequence[DescribeRequest]) -> list[Description]:
         return [self.describe(r) for r in requests]
 
+    def look_many(self, requests: Sequence[DescribeRequest]) -> list[str]:
+        """Notes for two-pass describing: who is there, the picture's look and its text, one
+        sentence a line."""
+        return ["\n".join([*people_forms(r.context.people)[:1], *_facts(r)]) for r in requests]
+
+    def write_line(self, request: WriteRequest) -> str:
+        """The line from the notes, mechanically: a look already stated is not said again."""
+        said = set(request.previous_notes.splitlines())
+        lines = [n for n in request.notes.splitlines() if n.startswith(TEXT_LABEL) or n not in said]
+        return fit_sentences(lines, request.word_budget)
+
     def shorten(self, text: str, word_budget: int, language: str) -> str:
         """Whole sentences of `text` within the budget, on-screen text first; never a fragment."""
         return fit_sentences(split_sentences(text), word_budget)
 
     def close(self) -> None:
         self._previous_look = None
+
+
+def _facts(request: DescribeRequest) -> list[str]:
+    """The picture's look as a sentence, then its on-screen text as one sentence, if any."""
+    look = picture_look([Image.open(p) for p in request.images])
+    sentences = [f"{look[0].upper()}{look[1:]}."]
+    lines = [t.strip().rstrip(".;:,") for t in request.context.on_screen_text]
+    # a line of digits only (a running timecode, a clock) takes far longer to speak than its
+    # word count says and rarely matters to the story: only lines with words are read
+    lines = [t for t in lines if is_readable(t) and any(c.isalpha() for c in t)]
+    if lines:
+        sentences.append(TEXT_LABEL + "; ".join(lines) + ".")
+    return sentences
 
 
 def picture_look(images: Sequence[Image.Image]) -> str:

@@ -47,6 +47,7 @@ TRIES = 3
 BACKOFF_SECONDS = 0.5
 MAX_RETRY_AFTER = 20.0
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+SAMPLING_TEMPERATURE = 0.8  # for several candidates: varied, still on topic
 KEY_HINT = "pass --api-key or set OPENAI_API_KEY"
 _THINKING = re.compile(r"<think>.*?</think>", re.S | re.I)
 # finish_reason values that mean the token limit ended the answer, as servers spell them
@@ -136,8 +137,25 @@ def answer_text(data: Any) -> Answer:
 
     It records whether the token limit cut it off, when the server says why it stopped.
     """
+    return answer_texts(data)[0]
+
+
+def answer_texts(data: Any) -> list[Answer]:
+    """Every choice of a chat-completions answer (several when `n` was asked), in order."""
     try:
-        choice = data["choices"][0]
+        choices = data["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise KeyError("choices")
+    except (KeyError, TypeError) as exc:
+        raise DescriberError(
+            "the describer server answered without a chat completion",
+            "check that --base-url points at an OpenAI-compatible /v1 endpoint",
+        ) from exc
+    return [_choice_text(choice) for choice in choices]
+
+
+def _choice_text(choice: Any) -> Answer:
+    try:
         content = choice["message"].get("content")
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise DescriberError(
@@ -293,12 +311,34 @@ class OpenAIDescriber(ChatDescriber):
         if client is not None:
             client.close()
 
+    def generate_choices(
+        self, conversation: Conversation, max_new_tokens: int, n: int
+    ) -> list[str]:
+        """`n` answers in one request (`n`, sampled); a server that sends fewer is asked again."""
+        answers: list[str] = list(
+            self._complete_all(conversation, self.model_id, max_new_tokens, n)
+        )
+        if len(answers) < n:
+            log.info("the server sent %d of %d choices: asking for the rest", len(answers), n)
+            extra = [conversation] * (n - len(answers))
+            answers += self.generate(extra, max_new_tokens)
+        return answers[:n]
+
     def _complete(self, conversation: Conversation, model: str, max_tokens: int) -> Answer:
+        return self._complete_all(conversation, model, max_tokens, 1)[0]
+
+    def _complete_all(
+        self, conversation: Conversation, model: str, max_tokens: int, n: int
+    ) -> list[Answer]:
         messages = [to_openai_message(m) for m in conversation]
         for _ in range(3):  # the first try plus one per parameter the server may refuse
             payload: dict[str, Any] = {"model": model, "messages": messages}
             payload[self._token_field] = max_tokens
-            if self._send_temperature:
+            if n > 1:  # several answers to choose from: sampled, so they differ
+                payload["n"] = n
+                if self._send_temperature:
+                    payload["temperature"] = SAMPLING_TEMPERATURE
+            elif self._send_temperature:
                 payload["temperature"] = 0
             response = self._send("POST", "/chat/completions", payload)
             if response.status_code in (400, 404):
@@ -307,10 +347,10 @@ class OpenAIDescriber(ChatDescriber):
                     continue
                 if "model" in message.lower():
                     self._raise_if_model_missing(model, response.status_code, message)
-            text = answer_text(self._json(response))
-            if not text:
+            texts = answer_texts(self._json(response))
+            if not texts[0]:
                 log.warning("the model %s gave an empty answer", model)
-            return text
+            return texts
         raise DescriberError(f"the server at {self.base_url} kept refusing the request parameters")
 
     def _adapt_to(self, message: str, payload: dict[str, Any]) -> bool:

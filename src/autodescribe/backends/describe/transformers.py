@@ -227,7 +227,16 @@ class TransformersDescriber(ChatDescriber):
                 answers[i] = text
         return answers
 
-    def _generate_batch(self, conversations: list[Conversation], max_new_tokens: int) -> list[str]:
+    def generate_choices(
+        self, conversation: Conversation, max_new_tokens: int, n: int
+    ) -> list[str]:
+        """`n` sampled answers to one chat in one `generate` call (`num_return_sequences`)."""
+        self.load()
+        return self._generate_batch([conversation], max_new_tokens, n)
+
+    def _generate_batch(
+        self, conversations: list[Conversation], max_new_tokens: int, choices: int = 1
+    ) -> list[str]:
         import torch
 
         processor, model = self._processor, self._model
@@ -238,6 +247,8 @@ class TransformersDescriber(ChatDescriber):
                 settings = _greedy_config(
                     model.generation_config, max_new_tokens, processor.tokenizer.pad_token_id
                 )
+                if choices > 1:  # candidates: sampled, so they differ
+                    settings.update(do_sample=True, num_return_sequences=choices)
                 output = model.generate(**inputs, generation_config=settings)
         except (RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

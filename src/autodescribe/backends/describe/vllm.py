@@ -17,14 +17,21 @@ from autodescribe.backends.describe.models import default_model
 from autodescribe.backends.describe.openai import to_openai_message
 from autodescribe.errors import BackendUnavailable, install_hint
 
+CANDIDATE_TEMPERATURE = 0.8
+
 
 def vllm_messages(conversations: Sequence[Conversation]) -> list[list[dict[str, Any]]]:
     """Our conversations as the message lists `LLM.chat` takes."""
     return [[to_openai_message(m) for m in conv] for conv in conversations]
 
 
-def sampling_options(max_new_tokens: int) -> dict[str, Any]:
-    """Greedy decoding: the same frames give the same description."""
+def sampling_options(max_new_tokens: int, n: int = 1) -> dict[str, Any]:
+    """Greedy decoding: the same frames give the same description.
+
+    Several candidates (`n`) are sampled instead, so that they differ.
+    """
+    if n > 1:
+        return {"temperature": CANDIDATE_TEMPERATURE, "max_tokens": max_new_tokens, "n": n}
     return {"temperature": 0.0, "max_tokens": max_new_tokens}
 
 
@@ -68,6 +75,18 @@ class VLLMDescriber(ChatDescriber):
             vllm_messages(conversations), sampling_params=params, use_tqdm=False
         )
         return [out.outputs[0].text for out in outputs]
+
+    def generate_choices(
+        self, conversation: Conversation, max_new_tokens: int, n: int
+    ) -> list[str]:
+        """`n` sampled answers to one chat in one request (`SamplingParams.n`)."""
+        params = self._vllm.SamplingParams(
+            **sampling_options(self._fixed_tokens or max_new_tokens, n)
+        )
+        outputs = self._llm.chat(
+            vllm_messages([conversation]), sampling_params=params, use_tqdm=False
+        )
+        return [choice.text for choice in outputs[0].outputs]
 
     def close(self) -> None:
         self._llm = None

@@ -50,6 +50,13 @@ def upload_form(choices: Choices) -> dict[str, Any]:
         "extended": _one_of_labelled(choices.extended_modes, defaults.extended),
         "loudness": _one_of_labelled(choices.loudness_presets, defaults.loudness),
         "transcribe": {"type": "boolean", "default": defaults.transcribe},
+        "look_first": {"type": "boolean", "default": defaults.look_first},
+        "candidates": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 8,
+            "default": defaults.candidates,
+        },
     }
     schema = {"type": "object", "required": [FILE_FIELD], "properties": properties}
     return {

@@ -657,9 +657,26 @@ function cueEditor(cue, index) {
     element("legend", { text: `Description ${number}` }),
     element("label", { for: textId, text: "Words" }),
     text,
+    ...candidateChoice(cue, number, text),
+    ...(cue.notes ? [element("p", { class: "notes", text: `Seen in the scene: ${cue.notes}` })] : []),
     element("div", { class: "times" }, timeControl(cue, number, "start"), timeControl(cue, number, "end")),
   );
   return element("li", { "data-index": String(index) }, fieldset);
+}
+
+// Other lines the writer offered for this cue: choosing one puts it in the Words field, where
+// it can still be edited; the first option puts back the words the cue had.
+function candidateChoice(cue, number, text) {
+  const candidates = cue.candidates || [];
+  if (!candidates.length) return [];
+  const selectId = `cue-${number}-candidates`;
+  const select = element("select", { id: selectId, "data-field": "candidate" });
+  select.append(element("option", { value: "", text: "The words as first written" }));
+  for (const candidate of candidates) select.append(element("option", { value: candidate, text: candidate }));
+  select.addEventListener("change", () => {
+    text.value = select.value || cue.text;
+  });
+  return [element("label", { for: selectId, text: "Other versions" }), select];
 }
 
 function timeControl(cue, number, edge) {
