@@ -81,7 +81,11 @@ BaseUrl = Annotated[
 ApiKey = Annotated[str | None, typer.Option(metavar="KEY", help="API key (or set OPENAI_API_KEY)")]
 Voice = Annotated[VoiceName, typer.Option(help="voice backend")]
 VoiceModel = Annotated[
-    str | None, typer.Option(metavar="NAME", help="voice model name or .onnx path")
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="a piper voice (pl_PL-gosia-medium: fetched once; see `voices`) or .onnx path",
+    ),
 ]
 Extended = Annotated[
     ExtendedName,

@@ -78,3 +78,17 @@ def progress(label: str, total: float | None, unit: str = "s") -> Iterator[tqdm]
             _notify(label, float(total if total is not None else bar.n), total)
     finally:
         bar.close()
+
+
+class DownloadBar(_ListenedBar):
+    """A download's bar for `huggingface_hub` (`tqdm_class`): shown like ours, heard by listeners.
+
+    The Hub's own bars hide when stderr is not a terminal; a download of
+    60 MB or more should say so in a log as well.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("name", None)  # the Hub's bar group, which plain tqdm refuses
+        kwargs.setdefault("file", sys.stderr)
+        kwargs.setdefault("mininterval", 0.5)
+        super().__init__(*args, label="download", **kwargs)
