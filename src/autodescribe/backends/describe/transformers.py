@@ -43,10 +43,12 @@ from autodescribe.backends.describe.chats import (
     video_of,
 )
 from autodescribe.backends.describe.models import (
-    VIDEO_MODEL_TYPES,
+    Architecture,
+    architecture,
     pick_device,
     resolve_model,
     torch_dtype,
+    unsupported,
 )
 from autodescribe.errors import (
     BackendUnavailable,
@@ -68,6 +70,9 @@ _FALLBACK_HINT = (
 )
 _FOLDER_HINT = "it must hold config.json, the processor files and the weights from save_pretrained"
 _TRUE = {"1", "true", "yes", "on"}
+# What a captioner without a chat template (BLIP-2) is given besides the picture: nothing, so
+# it writes its plain caption; the describe prompt's rules are the writing pass's job.
+CAPTION_PROMPT = ""
 
 
 class TransformersDescriber(ChatDescriber):
@@ -106,6 +111,7 @@ class TransformersDescriber(ChatDescriber):
         self._model: Any = None
         self._processor: Any = None
         self._video = False
+        self._captioner = False  # decided at load, from the model's config
 
     def _send_video(self, video: bool) -> None:
         """Send frames as one video clip, or as images; `capabilities.video_input` says which.
@@ -114,7 +120,8 @@ class TransformersDescriber(ChatDescriber):
         model's own answer is kept on the instance, where it shadows the class's.
         """
         self._video = video
-        vars(self)["capabilities"] = replace(type(self).capabilities, video_input=video)
+        current = vars(self).get("capabilities", type(self).capabilities)
+        vars(self)["capabilities"] = replace(current, video_input=video)
 
     # -- loading -------------------------------------------------------------
 
@@ -134,6 +141,7 @@ class TransformersDescriber(ChatDescriber):
 
         started = time.perf_counter()
         dtype = torch_dtype(self.dtype_name, self.device)
+        self._refuse_unsupported()
         try:
             config = self._fetch(AutoConfig.from_pretrained)
         except ValueError as exc:
@@ -151,11 +159,12 @@ class TransformersDescriber(ChatDescriber):
             ) from exc
         self._model = (model if placement else model.to(self.device)).eval()
         self._processor = processor
+        self._adapt_to(architecture(config.model_type), processor)
         _prepare_tokenizer(processor.tokenizer)
         image_processor: Any = getattr(processor, "image_processor", None)
         if hasattr(image_processor, "do_image_splitting"):
             image_processor.do_image_splitting = self.split_images
-        reads_video = config.model_type in VIDEO_MODEL_TYPES
+        reads_video = architecture(config.model_type).video
         self._send_video(reads_video and getattr(processor, "video_processor", None) is not None)
         logger.info(
             "loaded %s (%s) on %s as %s in %.1f s; frames sent as %s",
@@ -169,6 +178,33 @@ class TransformersDescriber(ChatDescriber):
         if reads_video and not self._video:
             logger.info("%s reads video, but its video processor needs torchvision", self.model_id)
 
+    def _refuse_unsupported(self) -> None:
+        """A checkpoint in a layout Transformers cannot load is named before loading it."""
+        import transformers
+        from transformers import PretrainedConfig
+
+        try:
+            raw, _ = self._fetch(PretrainedConfig.get_config_dict)
+        except (ValueError, ModelNotAvailable) as exc:
+            logger.debug("config of %s not read ahead: %s", self.model_id, exc)
+            return  # the loader's own attempt says what is wrong
+        known = unsupported(raw)
+        if known is not None:
+            raise ModelNotAvailable(
+                f"model '{self.model_id}' is {known.family}, which transformers "
+                f"{transformers.__version__} cannot load",
+                known.advice,
+            )
+
+    def _adapt_to(self, family: Architecture, processor: Any) -> None:
+        """A captioner (no chat template) gets one frame and a plain prompt; chats keep theirs."""
+        has_template = bool(getattr(processor, "chat_template", None))
+        self._captioner = not family.chat or not has_template
+        limit = 1 if self._captioner else family.max_images
+        if limit is not None:
+            current = vars(self).get("capabilities", type(self).capabilities)
+            vars(self)["capabilities"] = replace(current, max_images=limit)
+
     def _fetch(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
         """Call a `from_pretrained`-style loader: local cache first, then the hub.
 
@@ -178,7 +214,9 @@ class TransformersDescriber(ChatDescriber):
         try:
             try:
                 return loader(source, local_files_only=True, **kwargs)
-            except OSError:
+            except (OSError, ValueError):
+                # A part not cached yet: some loaders say so with a ValueError (a tokenizer
+                # without its tokenizer.json asks for sentencepiece to convert a slow one).
                 if _hub_offline() or Path(source).expanduser().exists():
                     raise
                 logger.info("model '%s' is not cached: downloading it", source)
@@ -230,6 +268,10 @@ class TransformersDescriber(ChatDescriber):
     def _generate_batch(self, conversations: list[Conversation], max_new_tokens: int) -> list[str]:
         import torch
 
+        if self._captioner and not any(images_of(c) or video_of(c) for c in conversations):
+            # A captioner only captions pictures: text requests (shorten, rewrite, summary)
+            # get no answer, and the writing pass trims, keeps or drops the caption itself.
+            return [""] * len(conversations)
         processor, model = self._processor, self._model
         inputs = self._encode(conversations)
         prompt_length = inputs["input_ids"].shape[1]
@@ -252,7 +294,9 @@ class TransformersDescriber(ChatDescriber):
         """Chat template per conversation, then one padded processor call for the batch."""
         processor = self._processor
         prompts = [
-            processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
+            CAPTION_PROMPT
+            if self._captioner
+            else processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
             for conv in conversations
         ]
         images = [images_of(conv) for conv in conversations]
@@ -423,17 +467,33 @@ def _image_only_processor(processor_class: Any, source: str, hub: dict[str, Any]
 
 
 def _without_video(processor_class: Any) -> Any:
-    """A subclass of `processor_class` whose only parts are the image processor and tokenizer."""
+    """A subclass of `processor_class` whose only parts are the image processor and tokenizer.
+
+    The families hand their parts to `ProcessorMixin` in different orders (Qwen-VL:
+    image, tokenizer, video; Video-LLaVA: image, video, tokenizer; LLaVA-NeXT-Video:
+    video first), always in the order of their own `__init__`; a shim between the
+    class and `ProcessorMixin` takes them in that order and drops the video part.
+    """
     from transformers.processing_utils import ProcessorMixin
 
+    order = _sub_processors(processor_class)
+
+    class _NoVideo(ProcessorMixin):
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            named = dict(zip(order, args, strict=False))
+            named.pop("video_processor", None)
+            kwargs.pop("video_processor", None)
+            ProcessorMixin.__init__(self, **named, **kwargs)
+
     def __init__(self: Any, image_processor: Any, tokenizer: Any, **kwargs: Any) -> None:
-        processor_class.__init__(self, image_processor, tokenizer, video_processor=None, **kwargs)
+        parts = {"image_processor": image_processor, "tokenizer": tokenizer}
+        processor_class.__init__(self, **parts, video_processor=None, **kwargs)
 
     def apply_chat_template(self: Any, conversation: Any, **kwargs: Any) -> Any:
         # Some models' overrides read video defaults from the video processor; images need none.
         return ProcessorMixin.apply_chat_template(self, conversation, **kwargs)
 
-    parts = [p for p in _sub_processors(processor_class) if p != "video_processor"]
+    parts = [p for p in order if p != "video_processor"]
     namespace = {
         "__init__": __init__,
         "apply_chat_template": apply_chat_template,
@@ -441,7 +501,7 @@ def _without_video(processor_class: Any) -> Any:
         "__module__": __name__,
         "__doc__": f"{processor_class.__name__} for images only (no torchvision).",
     }
-    return type(processor_class.__name__, (processor_class,), namespace)
+    return type(processor_class.__name__, (processor_class, _NoVideo), namespace)
 
 
 def _prepare_tokenizer(tokenizer: Any) -> None:
