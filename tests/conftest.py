@@ -77,6 +77,22 @@ def start_server() -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
+def set_hub_env(monkeypatch: pytest.MonkeyPatch, endpoint: str, home: Path, offline: bool) -> None:
+    """Hub settings as a fresh process would read them, for this test only.
+
+    `huggingface_hub` reads HF_HUB_OFFLINE once, at import (this suite starts
+    offline), so its copy is set too; our own code reads the variables when it
+    needs them.
+    """
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+
+
 class HubServer:
     """A running hub_server.py: local folders served under Hugging Face repository names."""
 
@@ -95,14 +111,21 @@ class HubServer:
 
     def use(self, monkeypatch: pytest.MonkeyPatch, home: Path, offline: bool = False) -> None:
         """Point the Hub settings of this process (and of commands it starts) at this hub."""
-        monkeypatch.setenv("HF_ENDPOINT", self.url)
-        monkeypatch.setenv("HF_HOME", str(home))
-        monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-        monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
+        set_hub_env(monkeypatch, self.url, home, offline)
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def use_hub(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """`use_hub(endpoint, home, offline=False)`: Hub settings for this test (see `set_hub_env`)."""
+
+    def use(endpoint: str, home: Path, offline: bool = False) -> None:
+        set_hub_env(monkeypatch, endpoint, home, offline)
+
+    return use
 
 
 @pytest.fixture(scope="session")

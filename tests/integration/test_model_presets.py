@@ -157,3 +157,16 @@ def test_caption_fetches_video_llava_by_its_hub_id_from_the_hub(
     assert downloads["LanguageBind/Video-LLaVA-7B-hf/model.safetensors"] == 1
     cached = tmp_path / "hf-home" / "hub" / "models--LanguageBind--Video-LLaVA-7B-hf"
     assert list(cached.glob("snapshots/*/config.json"))
+
+
+def test_an_unreachable_hub_is_one_line_at_once(use_hub: Callable, tmp_path: Path) -> None:
+    use_hub("http://127.0.0.1:9", tmp_path)  # the discard port: nobody answers
+    describer = TransformersDescriber(model="video-llava-7b", device="cpu")
+
+    with pytest.raises(ModelNotAvailable) as caught:
+        describer.load()
+
+    assert str(caught.value).startswith(
+        "model 'LanguageBind/Video-LLaVA-7B-hf': the Hugging Face Hub (http://127.0.0.1:9) "
+        "cannot be reached: check the network connection"
+    )

@@ -180,11 +180,9 @@ def test_offline_without_a_cached_voice_falls_back_to_espeak(
 
 
 def test_an_unreachable_hub_is_one_line_before_any_work(
-    sample: SampleTruth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    use_hub: Callable, sample: SampleTruth, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nobody answers
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    use_hub("http://127.0.0.1:9", tmp_path / "hf-home")  # the discard port: nobody answers
     out = tmp_path / "out"
     args = ["narrate", str(sample.path), "-l", "pl", "--describer", "basic", "-o", str(out)]
 

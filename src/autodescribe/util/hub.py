@@ -29,10 +29,10 @@ class HubOffline(Exception):
 
 
 def hub_offline() -> bool:
-    """Whether HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, now or when the hub was imported."""
-    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    if any(os.environ.get(name, "").lower() in _TRUE for name in names):
-        return True
+    """Whether HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is on: as set now, else at hub import."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip().lower() in _TRUE
     try:
         from huggingface_hub import constants
     except ImportError:
@@ -75,12 +75,12 @@ def hub_file(repo: str, filename: str, what: str, revision: str = "main") -> str
     Offline and not cached raises `HubOffline`; an unreachable hub, a missing
     repository or file raise `ModelNotAvailable` in one line naming `what` was wanted.
     """
-    from huggingface_hub import hf_hub_download, hf_hub_url
+    from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import are_progress_bars_disabled
 
     offline, endpoint = hub_offline(), hub_endpoint()
     if not offline and not is_cached(repo, filename, revision):
-        _check_reachable(hf_hub_url(repo, filename, revision=revision, endpoint=endpoint), what)
+        check_reachable(repo, what, filename, revision)
     bar = None if are_progress_bars_disabled() else DownloadBar
     return _calling_hub(
         repo,
@@ -103,12 +103,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _check_reachable(url: str, what: str) -> None:
-    """One quick request, so a hub that does not answer is said at once.
+def check_reachable(
+    repo: str, what: str, filename: str = "config.json", revision: str = "main"
+) -> None:
+    """One quick request, so a hub that does not answer is said at once (`ModelNotAvailable`).
 
     Without it, a file that is not cached is retried with backoff for about
     half a minute before the client gives up. Any HTTP answer counts as reachable.
     """
+    from huggingface_hub import hf_hub_url
+
+    url = hf_hub_url(repo, filename, revision=revision, endpoint=hub_endpoint())
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         opener.open(urllib.request.Request(url, method="HEAD"), timeout=10).close()

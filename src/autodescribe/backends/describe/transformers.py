@@ -19,7 +19,6 @@ import gc
 import importlib.util
 import inspect
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +57,7 @@ from autodescribe.errors import (
     install_hint,
 )
 from autodescribe.types import Description
+from autodescribe.util.hub import check_reachable, hub_offline
 from autodescribe.writing.clean import clean_answer
 from autodescribe.writing.prompts import load_template
 
@@ -69,7 +69,6 @@ _FALLBACK_HINT = (
     "or use --describer basic / --describer openai --base-url URL"
 )
 _FOLDER_HINT = "it must hold config.json, the processor files and the weights from save_pretrained"
-_TRUE = {"1", "true", "yes", "on"}
 # What a captioner without a chat template (BLIP-2) is given besides the picture: nothing, so
 # it writes its plain caption; the describe prompt's rules are the writing pass's job.
 CAPTION_PROMPT = ""
@@ -217,9 +216,10 @@ class TransformersDescriber(ChatDescriber):
             except (OSError, ValueError):
                 # A part not cached yet: some loaders say so with a ValueError (a tokenizer
                 # without its tokenizer.json asks for sentencepiece to convert a slow one).
-                if _hub_offline() or Path(source).expanduser().exists():
+                if hub_offline() or Path(source).expanduser().exists():
                     raise
                 logger.info("model '%s' is not cached: downloading it", source)
+            check_reachable(source, f"model '{source}'")  # at once, not after retries
             return loader(source, **kwargs)
         except OSError as exc:
             raise _not_available(source, exc) from exc
@@ -349,18 +349,6 @@ def _require_libraries() -> None:
         ) from exc
 
 
-def _hub_offline() -> bool:
-    if any(
-        os.environ.get(k, "").lower() in _TRUE for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    ):
-        return True
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return False
-    return bool(constants.HF_HUB_OFFLINE)
-
-
 def _looks_like_path(model: str) -> bool:
     return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
 
@@ -415,7 +403,7 @@ def _not_available(model: str, exc: OSError) -> ModelNotAvailable:
             f"model '{model}' was not found on the Hugging Face Hub",
             "check the name, pass a local path with --model PATH, or use --describer basic",
         )
-    where = "offline" if _hub_offline() else "(the Hugging Face Hub cannot be reached)"
+    where = "offline" if hub_offline() else "(the Hugging Face Hub cannot be reached)"
     return ModelNotAvailable(f"model '{model}' is not available {where}", _FALLBACK_HINT)
 
 
