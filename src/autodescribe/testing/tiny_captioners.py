@@ -92,10 +92,11 @@ def _janus_parts() -> tuple[Any, Any, Any, dict[str, Any]]:
     import transformers as tf
 
     tokens = _deepseek_tokenizer()
-    vision = {k: TINY_VISION[k] for k in ("hidden_size", "num_hidden_layers", "image_size")}
-    vision |= {"num_attention_heads": 4, "patch_size": 8, "mlp_ratio": 2.0}
+    vision: dict[str, Any] = {k: TINY_VISION[k] for k in ("hidden_size", "num_hidden_layers")}
+    vision |= {"image_size": _TILE, "num_attention_heads": 4, "patch_size": 8, "mlp_ratio": 2.0}
     vision |= {"projection_dim": 32, "num_image_tokens": _TOKENS_PER_IMAGE}
-    vq = {"embed_dim": 8, "num_embeddings": 32, "latent_channels": 32, "base_channels": 32}
+    vq: dict[str, Any] = {"embed_dim": 8, "num_embeddings": 32, "latent_channels": 32}
+    vq |= {"base_channels": 32}
     vq |= {"channel_multiplier": [1, 1], "num_res_blocks": 1, "projection_dim": 32}
     vq |= {"image_token_embed_dim": 32, "num_patches": _TILE // 8}
     config = tf.JanusConfig(
