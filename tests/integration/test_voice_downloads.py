@@ -137,7 +137,7 @@ def test_voices_lists_what_is_installed_and_what_can_be_fetched(
     before = runner.invoke(app, ["voices", "--language", "pl"])
     assert before.exit_code == 0, before.output
     fetchable = before.output.split("can be fetched")[1]
-    assert POLISH in fetchable and "63 MB" in fetchable
+    assert POLISH in fetchable and "63 MB, Polish" in fetchable
     assert "espeak-ng" in before.output.split("can be fetched")[0]
 
     assert choose_voice("pl").backend == "piper"  # the first use fetches it
@@ -210,3 +210,17 @@ def test_a_hub_without_the_voices_repository_is_one_line(
         result.output
     )
     assert "installed for 'pl':" in result.output  # what is here is still listed
+
+
+def test_voices_offline_lists_what_is_here_and_says_why_not_more(
+    use_hub: Callable, tmp_path: Path
+) -> None:
+    use_hub("http://127.0.0.1:9", tmp_path / "empty-home", offline=True)
+
+    result = CliRunner().invoke(app, ["voices", "-l", "pl"])
+
+    assert result.exit_code == 0
+    assert "espeak-ng" in result.output and "can be fetched" not in result.output
+    assert "note: the voices of rhasspy/piper-voices are not listed: HF_HUB_OFFLINE" in (
+        result.output
+    )

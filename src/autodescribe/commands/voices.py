@@ -34,6 +34,8 @@ def voices(
     code = guard(lambda: check_language(language), debug) if language else None
     listing: VoiceListing = guard(lambda: list_voices(code), debug)
     typer.echo(render(listing, code))
+    if listing.note:
+        typer.echo(f"note: {listing.note}", err=True)
     if listing.problem:
         typer.echo(f"error: {listing.problem}", err=True)
         raise typer.Exit(1)
@@ -52,7 +54,7 @@ def render(listing: VoiceListing, language: str | None) -> str:
     lines += _lines(listing.installed) or ["  none"]
     if language is None:
         lines.append("  espeak-ng speaks about 130 more languages (ask with --language CODE)")
-    if not listing.problem:
+    if not (listing.problem or listing.note):
         lines.append(f"can be fetched{scope} from {VOICES_REPO} (the first use downloads it):")
         lines += _lines(listing.fetchable) or ["  none"]
     return "\n".join(lines)

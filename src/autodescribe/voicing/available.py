@@ -35,7 +35,8 @@ class VoiceEntry:
 class VoiceListing:
     installed: list[VoiceEntry] = field(default_factory=list)
     fetchable: list[VoiceEntry] = field(default_factory=list)
-    problem: str | None = None  # why the fetchable list is missing, in one line
+    problem: str | None = None  # why the fetchable list is missing: the hub failed
+    note: str | None = None  # why it is missing when nothing failed (offline on purpose)
 
 
 def _piper_entry(path: Path, where: str) -> VoiceEntry | None:
@@ -66,26 +67,28 @@ def installed_voices(language: str | None = None) -> list[VoiceEntry]:
     return found
 
 
-def fetchable_voices(language: str | None = None) -> tuple[list[VoiceEntry], str | None]:
+def fetchable_voices(language: str | None = None) -> VoiceListing:
     """Voices of the piper repository not yet here, and why none are listed when that is so."""
     try:
         index = piper_hub.load_index()
     except HubOffline:
-        return [], (
-            f"the voices of {piper_hub.VOICES_REPO} are not listed: HF_HUB_OFFLINE is set "
+        return VoiceListing(
+            note=f"the voices of {piper_hub.VOICES_REPO} are not listed: HF_HUB_OFFLINE is set "
             "and their list was never downloaded"
         )
     except AutodescribeError as exc:
-        return [], str(exc)
+        return VoiceListing(problem=str(exc))
     here = {p.stem for p in piper_hub.cached_voices()}
     wanted = primary_language(language) if language else None
-    return [
-        VoiceEntry(v.family, "piper", v.key, f"{v.size_bytes / 1e6:.0f} MB")
+    fetchable = [
+        VoiceEntry(v.family, "piper", v.key, f"{v.size_bytes / 1e6:.0f} MB, {v.language_name}")
         for v in index
         if v.key not in here and (wanted is None or v.family == wanted)
-    ], None
+    ]
+    return VoiceListing(fetchable=fetchable)
 
 
 def list_voices(language: str | None = None) -> VoiceListing:
-    fetchable, problem = fetchable_voices(language)
-    return VoiceListing(installed_voices(language), fetchable, problem)
+    listing = fetchable_voices(language)
+    listing.installed = installed_voices(language)
+    return listing
