@@ -17,6 +17,7 @@ from autodescribe.testing.samples import make_sample_video
 from autodescribe.testing.truth import SampleTruth
 
 SERVER = Path(__file__).resolve().parent / "servers" / "chat_server.py"
+HUB_SERVER = SERVER.with_name("hub_server.py")
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +75,71 @@ def start_server() -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers.values():
         server.stop()
+
+
+def set_hub_env(monkeypatch: pytest.MonkeyPatch, endpoint: str, home: Path, offline: bool) -> None:
+    """Hub settings as a fresh process would read them, for this test only.
+
+    `huggingface_hub` reads HF_HUB_OFFLINE once, at import (this suite starts
+    offline), so its copy is set too; our own code reads the variables when it
+    needs them.
+    """
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+
+
+class HubServer:
+    """A running hub_server.py: local folders served under Hugging Face repository names."""
+
+    def __init__(self, repos: dict[str, Path]) -> None:
+        args = [arg for repo, folder in repos.items() for arg in ("--repo", f"{repo}={folder}")]
+        self.process = subprocess.Popen(
+            [sys.executable, str(HUB_SERVER), *args], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+
+    def downloads(self) -> dict[str, int]:
+        """How many times each `repo/path` was downloaded (GET), since the start."""
+        with urllib.request.urlopen(self.url + "/stats", timeout=5) as response:
+            return dict(json.load(response)["downloads"])
+
+    def use(self, monkeypatch: pytest.MonkeyPatch, home: Path, offline: bool = False) -> None:
+        """Point the Hub settings of this process (and of commands it starts) at this hub."""
+        set_hub_env(monkeypatch, self.url, home, offline)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def use_hub(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """`use_hub(endpoint, home, offline=False)`: Hub settings for this test (see `set_hub_env`)."""
+
+    def use(endpoint: str, home: Path, offline: bool = False) -> None:
+        set_hub_env(monkeypatch, endpoint, home, offline)
+
+    return use
+
+
+@pytest.fixture(scope="session")
+def start_hub() -> Iterator[Callable[[dict[str, Path]], HubServer]]:
+    """Start a local hub serving `{repo id: folder}`; stopped at the end of the session."""
+    hubs: list[HubServer] = []
+
+    def start(repos: dict[str, Path]) -> HubServer:
+        hubs.append(HubServer(repos))
+        return hubs[-1]
+
+    yield start
+    for hub in hubs:
+        hub.stop()
 
 
 def check_report(video: Path, script: Path, preset: str, reports: Path) -> tuple[int, str]:

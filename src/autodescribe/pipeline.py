@@ -33,7 +33,7 @@ from autodescribe.backends.describe.base import ChatDescriber
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.transcribe import transcribers
 from autodescribe.backends.translate import Translator, translators
-from autodescribe.backends.voice import voice_for_language, voices
+from autodescribe.backends.voice import VoiceChoice, choose_voice, voices
 from autodescribe.config import NarrateJob, NarrateSettings
 from autodescribe.errors import MediaError
 from autodescribe.media.probe import probe
@@ -159,8 +159,11 @@ def _narrate(job: NarrateJob) -> NarrateResult:
     settings = job.settings
     languages = [check_language(code) for code in settings.languages]
     info = probe(job.video)
+    # Before any long work: a voice to download fails (or is fetched) now, not after describing.
+    voice = settings.voice
+    chosen = {code: choose_voice(code, voice.voice, voice.name) for code in languages}
     with overall(stage_plan(settings, len(languages))):
-        return _narrate_probed(job, info, languages)
+        return _narrate_probed(job, info, languages, chosen)
 
 
 def stage_plan(settings: NarrateSettings, languages: int) -> list[tuple[str, float]]:
@@ -177,7 +180,9 @@ def stage_plan(settings: NarrateSettings, languages: int) -> list[tuple[str, flo
     return plan
 
 
-def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> NarrateResult:
+def _narrate_probed(
+    job: NarrateJob, info: VideoInfo, languages: list[str], chosen: dict[str, VoiceChoice]
+) -> NarrateResult:
     settings = job.settings
     work = WorkDir(job.work_dir, force=settings.force)
     analysis = analyse(info, job, work)
@@ -196,7 +201,7 @@ def _narrate_probed(job: NarrateJob, info: VideoInfo, languages: list[str]) -> N
             else:
                 described = _describe(language, job, analysis, describer, writer, work)
                 first = first or described
-            script = _speak(described, info, job, analysis, shortener, work)
+            script = _speak(described, info, job, analysis, shortener, work, chosen[language])
             suffix = f".{language}" if len(languages) > 1 else ""
             name = job.video.stem + suffix
             result.outputs[language] = deliver(
@@ -392,16 +397,17 @@ def _speak(
     analysis: Analysis,
     describer: Lazy[Describer],
     work: WorkDir,
+    chosen: VoiceChoice,
 ) -> Script:
-    """Speak what fits in each scene's slot, and return the script."""
+    """Speak what fits in each scene's slot with the `chosen` voice, and return the script."""
     settings = job.settings
     language = described.language
     slots = {item.scene.index: item.slot for item in analysis.inputs}
     items = [(d, slots[d.scene]) for d in described.descriptions if d.text and not d.skip]
-    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
+    voice = Lazy(lambda: chosen.create(language))
     level = analysis.speech.dialogue_rms_db
     speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), info.frame_seconds)
-    voice_key = stable_hash("voice", described.key, speak)
+    voice_key = stable_hash("voice", described.key, speak, chosen.identity)
     try:
         cues = speak_descriptions(items, voice, describer, work, voice_key, speak)
     finally:

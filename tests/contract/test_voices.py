@@ -187,7 +187,9 @@ def test_piper_is_chosen_where_it_speaks_the_language() -> None:
     chosen.close()
 
 
-def test_espeak_is_the_fallback_for_other_languages() -> None:
+def test_espeak_is_the_fallback_for_other_languages(use_hub, tmp_path: Path) -> None:  # noqa: ANN001
+    """Offline with an empty Hub cache: no piper voice for French can be had."""
+    use_hub("http://127.0.0.1:9", tmp_path, offline=True)
     chosen = voice_for_language("fr")
     assert chosen.name == "espeak-ng" and chosen.language == "fr"
     assert _rms(chosen.synthesize("Une femme ouvre la porte.")) > 0.02

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, cast, get_args
 import typer
 
 from autodescribe.backends.describe import describers
+from autodescribe.backends.describe.models import PRESETS as MODEL_PRESETS
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.translate import translators
 from autodescribe.backends.voice import voices
@@ -72,7 +73,11 @@ Describer = Annotated[
     ),
 ]
 Model = Annotated[
-    str | None, typer.Option(metavar="ID|PATH", help="model id or local path for the describer")
+    str | None,
+    typer.Option(
+        metavar="ID|PATH",
+        help="preset (transformers: " + ", ".join(MODEL_PRESETS) + "), hub id or local path",
+    ),
 ]
 BaseUrl = Annotated[
     str | None,
@@ -111,7 +116,11 @@ Candidates = Annotated[
 ]
 Voice = Annotated[VoiceName, typer.Option(help="voice backend")]
 VoiceModel = Annotated[
-    str | None, typer.Option(metavar="NAME", help="voice model name or .onnx path")
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="a piper voice (pl_PL-gosia-medium: fetched once; see `voices`) or .onnx path",
+    ),
 ]
 Extended = Annotated[
     ExtendedName,

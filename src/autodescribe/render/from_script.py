@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autodescribe.analysis.characters import mentioned_people
 from autodescribe.analysis.speech import speech_stage
-from autodescribe.backends.voice import voice_for_language
+from autodescribe.backends.voice import choose_voice
 from autodescribe.config import NarrateJob
 from autodescribe.formats import dapt, read_clock, read_cues
 from autodescribe.formats.script_json import read_script
@@ -51,15 +51,16 @@ def _render_script(
     info = probe(job.video)
     script = load_script(script_path, settings.languages[0], info.duration, revoice)
     language = check_language(script.language)
+    chosen = choose_voice(language, settings.voice.voice, settings.voice.name)  # before long work
     work = WorkDir(job.work_dir, force=settings.force)
     speech, speech_key = speech_stage(info, job, work)
     items = plan_items(script.cues, speech.spans, info.duration, language)
     speak = SpeakSettings(
         settings.voice, settings.fit, round(float(speech.dialogue_rms_db), 1), info.frame_seconds
     )
-    voice = Lazy(lambda: voice_for_language(language, settings.voice.voice, settings.voice.name))
+    voice = Lazy(lambda: chosen.create(language))
     try:
-        key = stable_hash("voice-script", speech_key, language, speak)
+        key = stable_hash("voice-script", speech_key, language, speak, chosen.identity)
         recorded = {c.text: c.audio for c in script.cues if c.audio and Path(c.audio).is_file()}
         spoken = {**spoken_before(work), **recorded}
         cues = speak_descriptions(items, voice, None, work, key, speak, spoken)

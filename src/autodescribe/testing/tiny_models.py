@@ -17,12 +17,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from autodescribe.errors import ConfigError
-from autodescribe.writing.prompts import load_template
+from autodescribe.testing import tiny_captioners, tiny_llava
+from autodescribe.testing.tiny_parts import SIZES as _SIZES
+from autodescribe.testing.tiny_parts import TINY_TEXT as _TINY_TEXT
+from autodescribe.testing.tiny_parts import TINY_VISION as _TINY_IDEFICS_VISION
+from autodescribe.testing.tiny_parts import VISION_256M as _256M_VISION
+from autodescribe.testing.tiny_parts import VOCAB_256M as _256M_VOCAB
+from autodescribe.testing.tiny_parts import check_size as _check_size
+from autodescribe.testing.tiny_parts import save as _save
+from autodescribe.testing.tiny_parts import text_config as _text_config
+from autodescribe.testing.tiny_parts import tokenizer as _tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -81,125 +90,6 @@ IDEFICS_TEMPLATE = (
 )
 
 # Tiny towers: wide enough for the real code paths (GQA, pixel shuffle, merges), no wider.
-_TINY_TEXT = {
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "initializer_range": 0.2,  # large enough that the answer depends on the input
-}
-_TINY_IDEFICS_VISION = {
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "image_size": 32,
-    "patch_size": 8,
-}
-# SmolVLM2-256M-Video-Instruct (and SmolVLM-256M-Instruct, its Idefics3 twin): the
-# decoder is SmolLM2-135M, the encoder SigLIP base at 512 px, the vocabulary 49152 + 128 added.
-_256M_TEXT = {
-    "hidden_size": 576,
-    "intermediate_size": 1536,
-    "num_hidden_layers": 30,
-    "num_attention_heads": 9,
-    "num_key_value_heads": 3,
-    "head_dim": 64,
-    "max_position_embeddings": 8192,
-    "rms_norm_eps": 1e-5,
-    "rope_parameters": {"rope_type": "default", "rope_theta": 100000.0},
-    "initializer_range": 0.041666666666666664,
-    "tie_word_embeddings": False,
-}
-_256M_VISION = {
-    "hidden_size": 768,
-    "intermediate_size": 3072,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "image_size": 512,
-    "patch_size": 16,
-}
-_256M_VOCAB = 49280
-_SIZES = {"tiny", "256m"}
-
-
-# -- tokenizer -------------------------------------------------------------------
-
-
-def _tokenizer(
-    special: list[str],
-    eos: str,
-    bos: str | None = None,
-    vocab_size: int | None = None,
-    pad: str = "<|endoftext|>",
-    named: Mapping[str, str] | None = None,
-) -> Any:
-    """A 400-token byte-level BPE trained offline on the prompt's own words.
-
-    With `vocab_size`, unreachable filler entries bring the vocabulary to that size,
-    so the embedding and output layers get the real model's shape (and cost). `named`
-    special tokens (Gemma's `boi_token`...) become attributes the processors read.
-    """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=400,
-        special_tokens=special,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    corpus = list(load_template("describe").sections.values())
-    corpus += ["A woman in a red coat crosses a busy street at night."] * 5
-    bpe.train_from_iterator(corpus, trainer)
-    if vocab_size is not None:
-        bpe = _padded(bpe, vocab_size)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe,
-        eos_token=eos,
-        pad_token=pad,
-        bos_token=bos,
-        extra_special_tokens=dict(named) if named else None,
-    )
-
-
-def _padded(bpe: Any, size: int) -> Any:
-    """`bpe` with filler tokens (plain ASCII, so they decode) appended up to `size` ids."""
-    from tokenizers import Tokenizer
-
-    state = json.loads(bpe.to_str())
-    vocab: dict[str, int] = state["model"]["vocab"]
-    number = 0
-    while len(vocab) < size:
-        name = f"zq{number}"
-        number += 1
-        if name not in vocab:
-            vocab[name] = len(vocab)
-    return Tokenizer.from_str(json.dumps(state))
-
-
-def _text_config(tokenizer: Any, size: str, **extra: Any) -> dict[str, Any]:
-    dims = _256M_TEXT if size == "256m" else _TINY_TEXT
-    return {
-        **dims,
-        "vocab_size": len(tokenizer),
-        "pad_token_id": tokenizer.pad_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        **extra,
-    }
-
-
-def _check_size(architecture: str, size: str, allowed: set[str]) -> None:
-    if size not in allowed:
-        raise ConfigError(
-            f"size '{size}' is not available for {architecture}",
-            f"choose one of: {', '.join(sorted(allowed))}",
-        )
-
 
 # -- SmolVLM / Idefics3 ------------------------------------------------------------
 
@@ -452,6 +342,12 @@ BUILDERS: dict[str, Callable[[Path, str], Path]] = {
     "qwen3_vl": build_qwen3_vl,
     "llava_onevision": build_llava_onevision,
     "gemma3": build_gemma3,
+    "video_llava": tiny_llava.build_video_llava,
+    "llava_next": tiny_llava.build_llava_next,
+    "llava_next_video": tiny_llava.build_llava_next_video,
+    "blip2": tiny_captioners.build_blip2,
+    "janus": tiny_captioners.build_janus,
+    "deepseek_vl": tiny_captioners.build_deepseek_vl,
 }
 
 
@@ -477,16 +373,12 @@ def model_config(architecture: str, size: str = "tiny") -> Any:
         return _llava_onevision_parts(size)[0]
     if architecture == "gemma3":
         return _gemma3_parts(size)[0]
+    for family in (tiny_llava, tiny_captioners):
+        if architecture in family.ARCHITECTURES:
+            _check_size(architecture, size, {"tiny"})
+            return family.model_config(architecture)
     if architecture in BUILDERS:
         return _qwen_parts(architecture, size)[0]
     raise ConfigError(
         f"no tiny model for architecture '{architecture}'", f"choose one of: {', '.join(BUILDERS)}"
     )
-
-
-def _save(folder: Path, model: Any, image_processor: Any, tokenizer: Any, template: str) -> Path:
-    model.save_pretrained(folder)
-    image_processor.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    (folder / "chat_template.jinja").write_text(template, encoding="utf-8")
-    return folder

@@ -136,3 +136,17 @@ def overall(plan: Sequence[tuple[str, float]]) -> Iterator[None]:
     finally:
         remove_listener(follower.hear)
         bar.close()
+
+
+class DownloadBar(_ListenedBar):
+    """A download's bar for `huggingface_hub` (`tqdm_class`): shown like ours, heard by listeners.
+
+    The Hub's own bars hide when stderr is not a terminal; a download of
+    60 MB or more should say so in a log as well.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("name", None)  # the Hub's bar group, which plain tqdm refuses
+        kwargs.setdefault("file", sys.stderr)
+        kwargs.setdefault("mininterval", 0.5)
+        super().__init__(*args, label="download", **kwargs)

@@ -94,6 +94,77 @@ PRESETS: dict[str, ModelPreset] = {
             "gated: accept the licence on the hub first; many languages, images only",
         ),
         ModelPreset(
+            "qwen2-vl-2b",
+            "Qwen/Qwen2-VL-2B-Instruct",
+            2.2,
+            8,
+            "Qwen2-VL, small",
+        ),
+        ModelPreset(
+            "qwen2-vl-7b",
+            "Qwen/Qwen2-VL-7B-Instruct",
+            8.3,
+            24,
+            "Qwen2-VL",
+        ),
+        ModelPreset(
+            "video-llava-7b",
+            "LanguageBind/Video-LLaVA-7B-hf",
+            7.3,
+            20,
+            "Vicuna-7B with one encoder for images and video; English",
+        ),
+        ModelPreset(
+            "llava-next-video-7b",
+            "llava-hf/LLaVA-NeXT-Video-7B-hf",
+            7.1,
+            20,
+            "LLaVA-NeXT trained on video; English",
+        ),
+        ModelPreset(
+            "llava-v1.6-mistral-7b",
+            "llava-hf/llava-v1.6-mistral-7b-hf",
+            7.6,
+            20,
+            "LLaVA-NeXT (v1.6) on Mistral-7B; images only",
+        ),
+        ModelPreset(
+            "llava-v1.6-34b",
+            "llava-hf/llava-v1.6-34b-hf",
+            34.8,
+            80,
+            "LLaVA-NeXT (v1.6) on Yi-34B; images only",
+        ),
+        ModelPreset(
+            "blip2-opt-2.7b",
+            "Salesforce/blip2-opt-2.7b",
+            3.9,
+            10,
+            "a captioner, not a chat model: one frame a scene, a plain caption the writing "
+            "pass trims; English",
+        ),
+        ModelPreset(
+            "janus-pro-1b",
+            "deepseek-community/Janus-Pro-1B",
+            2.1,
+            6,
+            "DeepSeek's Janus-Pro, in the Transformers layout; images only",
+        ),
+        ModelPreset(
+            "janus-pro-7b",
+            "deepseek-community/Janus-Pro-7B",
+            7.4,
+            20,
+            "DeepSeek's Janus-Pro, in the Transformers layout; images only",
+        ),
+        ModelPreset(
+            "deepseek-vl-1.3b",
+            "deepseek-community/deepseek-vl-1.3b-chat",
+            2.0,
+            6,
+            "DeepSeek-VL (the first version; DeepSeek-VL2 is not in Transformers)",
+        ),
+        ModelPreset(
             "qwen3-vl-2b",
             "Qwen/Qwen3-VL-2B-Instruct",
             2.1,
@@ -117,8 +188,74 @@ PRESETS: dict[str, ModelPreset] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class Architecture:
+    """How a model family is driven, chosen by its config's `model_type`, never by its name."""
+
+    video: bool = False  # its processor takes a scene's frames as one clip (with torchvision)
+    max_images: int | None = None  # frames per prompt it understands; None = the describer's
+    chat: bool = True  # False: a captioner without a chat template, prompted with plain text
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "qwen2_vl": Architecture(video=True),
+    "qwen2_5_vl": Architecture(video=True),
+    "qwen3_vl": Architecture(video=True),
+    "smolvlm": Architecture(video=True),
+    "llava_onevision": Architecture(video=True),
+    "video_llava": Architecture(video=True),
+    "llava_next_video": Architecture(video=True),
+    "blip-2": Architecture(max_images=1, chat=False),
+}
 # Model types (config.model_type) whose processors take a list of frames as one video.
-VIDEO_MODEL_TYPES = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "smolvlm", "llava_onevision"})
+VIDEO_MODEL_TYPES = frozenset(name for name, arch in ARCHITECTURES.items() if arch.video)
+
+
+def architecture(model_type: str) -> Architecture:
+    """The family's way of being driven; a chat model taking several images by default."""
+    return ARCHITECTURES.get(model_type, Architecture())
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A checkpoint layout Transformers cannot load, and what to use instead."""
+
+    family: str
+    advice: str
+
+
+# Recognised from config.json (`model_type`, else `architectures`) before loading, so the
+# user reads what to do instead of a stack of loader errors (or, worse, random weights).
+UNSUPPORTED: dict[str, Unsupported] = {
+    "deepseek_vl_v2": Unsupported(
+        "DeepSeek-VL2",
+        "serve it with vLLM and use --describer openai --base-url URL, or choose "
+        "--model deepseek-vl-1.3b or janus-pro-7b",
+    ),
+    "multi_modality": Unsupported(
+        "Janus in DeepSeek's original layout",
+        "use its Transformers conversion (--model janus-pro-7b or janus-pro-1b)",
+    ),
+    "LlavaLlamaForCausalLM": Unsupported(
+        "LLaVA in the original LLaVA code's layout",
+        "use its Transformers conversion (--model video-llava-7b, llava-v1.6-34b)",
+    ),
+    "LlavaMistralForCausalLM": Unsupported(
+        "LLaVA in the original LLaVA code's layout",
+        "use its Transformers conversion (--model llava-v1.6-mistral-7b)",
+    ),
+}
+
+
+def unsupported(config: dict[str, Any]) -> Unsupported | None:
+    """What a raw config.json says about a layout Transformers cannot load, if it is one."""
+    found = UNSUPPORTED.get(str(config.get("model_type", "")))
+    for name in config.get("architectures") or ():
+        found = found or UNSUPPORTED.get(str(name))
+    return found
+
+
 # CPU flags of native bfloat16 matrix units (AVX512-BF16 on Cooper Lake/Zen 4, AMX on
 # Sapphire Rapids): there bf16 runs several times faster than float32; elsewhere slower.
 _BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})

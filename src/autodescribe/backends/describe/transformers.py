@@ -17,9 +17,7 @@ from __future__ import annotations
 import copy
 import gc
 import importlib.util
-import inspect
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -42,11 +40,14 @@ from autodescribe.backends.describe.chats import (
     spread_times,
     video_of,
 )
+from autodescribe.backends.describe.hf_processors import load_processor
 from autodescribe.backends.describe.models import (
-    VIDEO_MODEL_TYPES,
+    Architecture,
+    architecture,
     pick_device,
     resolve_model,
     torch_dtype,
+    unsupported,
 )
 from autodescribe.errors import (
     BackendUnavailable,
@@ -56,6 +57,7 @@ from autodescribe.errors import (
     install_hint,
 )
 from autodescribe.types import Description
+from autodescribe.util.hub import check_reachable, hub_offline
 from autodescribe.writing.clean import clean_answer
 from autodescribe.writing.prompts import load_template
 
@@ -67,7 +69,9 @@ _FALLBACK_HINT = (
     "or use --describer basic / --describer openai --base-url URL"
 )
 _FOLDER_HINT = "it must hold config.json, the processor files and the weights from save_pretrained"
-_TRUE = {"1", "true", "yes", "on"}
+# What a captioner without a chat template (BLIP-2) is given besides the picture: nothing, so
+# it writes its plain caption; the describe prompt's rules are the writing pass's job.
+CAPTION_PROMPT = ""
 
 
 class TransformersDescriber(ChatDescriber):
@@ -106,6 +110,7 @@ class TransformersDescriber(ChatDescriber):
         self._model: Any = None
         self._processor: Any = None
         self._video = False
+        self._captioner = False  # decided at load, from the model's config
 
     def _send_video(self, video: bool) -> None:
         """Send frames as one video clip, or as images; `capabilities.video_input` says which.
@@ -114,7 +119,8 @@ class TransformersDescriber(ChatDescriber):
         model's own answer is kept on the instance, where it shadows the class's.
         """
         self._video = video
-        vars(self)["capabilities"] = replace(type(self).capabilities, video_input=video)
+        current = vars(self).get("capabilities", type(self).capabilities)
+        vars(self)["capabilities"] = replace(current, video_input=video)
 
     # -- loading -------------------------------------------------------------
 
@@ -134,11 +140,12 @@ class TransformersDescriber(ChatDescriber):
 
         started = time.perf_counter()
         dtype = torch_dtype(self.dtype_name, self.device)
+        self._refuse_unsupported()
         try:
             config = self._fetch(AutoConfig.from_pretrained)
         except ValueError as exc:
             raise _unsupported(self.model_id, exc) from exc
-        processor = self._fetch(lambda src, **kw: _load_processor(src, config, kw))
+        processor = self._fetch(lambda src, **kw: load_processor(src, config, kw))
         placement = _placement(self.device)
         try:
             model = self._fetch(
@@ -151,11 +158,12 @@ class TransformersDescriber(ChatDescriber):
             ) from exc
         self._model = (model if placement else model.to(self.device)).eval()
         self._processor = processor
+        self._adapt_to(architecture(config.model_type), processor)
         _prepare_tokenizer(processor.tokenizer)
         image_processor: Any = getattr(processor, "image_processor", None)
         if hasattr(image_processor, "do_image_splitting"):
             image_processor.do_image_splitting = self.split_images
-        reads_video = config.model_type in VIDEO_MODEL_TYPES
+        reads_video = architecture(config.model_type).video
         self._send_video(reads_video and getattr(processor, "video_processor", None) is not None)
         logger.info(
             "loaded %s (%s) on %s as %s in %.1f s; frames sent as %s",
@@ -169,6 +177,33 @@ class TransformersDescriber(ChatDescriber):
         if reads_video and not self._video:
             logger.info("%s reads video, but its video processor needs torchvision", self.model_id)
 
+    def _refuse_unsupported(self) -> None:
+        """A checkpoint in a layout Transformers cannot load is named before loading it."""
+        import transformers
+        from transformers import PretrainedConfig
+
+        try:
+            raw, _ = self._fetch(PretrainedConfig.get_config_dict)
+        except (ValueError, ModelNotAvailable) as exc:
+            logger.debug("config of %s not read ahead: %s", self.model_id, exc)
+            return  # the loader's own attempt says what is wrong
+        known = unsupported(raw)
+        if known is not None:
+            raise ModelNotAvailable(
+                f"model '{self.model_id}' is {known.family}, which transformers "
+                f"{transformers.__version__} cannot load",
+                known.advice,
+            )
+
+    def _adapt_to(self, family: Architecture, processor: Any) -> None:
+        """A captioner (no chat template) gets one frame and a plain prompt; chats keep theirs."""
+        has_template = bool(getattr(processor, "chat_template", None))
+        self._captioner = not family.chat or not has_template
+        limit = 1 if self._captioner else family.max_images
+        if limit is not None:
+            current = vars(self).get("capabilities", type(self).capabilities)
+            vars(self)["capabilities"] = replace(current, max_images=limit)
+
     def _fetch(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
         """Call a `from_pretrained`-style loader: local cache first, then the hub.
 
@@ -178,10 +213,13 @@ class TransformersDescriber(ChatDescriber):
         try:
             try:
                 return loader(source, local_files_only=True, **kwargs)
-            except OSError:
-                if _hub_offline() or Path(source).expanduser().exists():
+            except (OSError, ValueError):
+                # A part not cached yet: some loaders say so with a ValueError (a tokenizer
+                # without its tokenizer.json asks for sentencepiece to convert a slow one).
+                if hub_offline() or Path(source).expanduser().exists():
                     raise
                 logger.info("model '%s' is not cached: downloading it", source)
+            check_reachable(source, f"model '{source}'")  # at once, not after retries
             return loader(source, **kwargs)
         except OSError as exc:
             raise _not_available(source, exc) from exc
@@ -239,6 +277,10 @@ class TransformersDescriber(ChatDescriber):
     ) -> list[str]:
         import torch
 
+        if self._captioner and not any(images_of(c) or video_of(c) for c in conversations):
+            # A captioner only captions pictures: text requests (shorten, rewrite, summary)
+            # get no answer, and the writing pass trims, keeps or drops the caption itself.
+            return [""] * len(conversations)
         processor, model = self._processor, self._model
         inputs = self._encode(conversations)
         prompt_length = inputs["input_ids"].shape[1]
@@ -263,7 +305,9 @@ class TransformersDescriber(ChatDescriber):
         """Chat template per conversation, then one padded processor call for the batch."""
         processor = self._processor
         prompts = [
-            processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
+            CAPTION_PROMPT
+            if self._captioner
+            else processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
             for conv in conversations
         ]
         images = [images_of(conv) for conv in conversations]
@@ -314,18 +358,6 @@ def _require_libraries() -> None:
         raise BackendUnavailable(
             f"describer 'transformers' needs the transformers library ({exc})", install_hint("hf")
         ) from exc
-
-
-def _hub_offline() -> bool:
-    if any(
-        os.environ.get(k, "").lower() in _TRUE for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    ):
-        return True
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return False
-    return bool(constants.HF_HUB_OFFLINE)
 
 
 def _looks_like_path(model: str) -> bool:
@@ -382,77 +414,8 @@ def _not_available(model: str, exc: OSError) -> ModelNotAvailable:
             f"model '{model}' was not found on the Hugging Face Hub",
             "check the name, pass a local path with --model PATH, or use --describer basic",
         )
-    where = "offline" if _hub_offline() else "(the Hugging Face Hub cannot be reached)"
+    where = "offline" if hub_offline() else "(the Hugging Face Hub cannot be reached)"
     return ModelNotAvailable(f"model '{model}' is not available {where}", _FALLBACK_HINT)
-
-
-def _sub_processors(processor_class: Any) -> list[str]:
-    getter = getattr(processor_class, "get_attributes", None)
-    return list(getter() if callable(getter) else getattr(processor_class, "attributes", []))
-
-
-def _load_processor(source: str, config: Any, hub: dict[str, Any]) -> Any:
-    """The checkpoint's processor; without torchvision, the same processor minus its video part."""
-    from transformers import AutoProcessor
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING
-    from transformers.utils import is_torchvision_available
-
-    processor_class: Any = PROCESSOR_MAPPING.get(type(config), None)
-    needs_video = processor_class is not None and "video_processor" in _sub_processors(
-        processor_class
-    )
-    if not needs_video:
-        return AutoProcessor.from_pretrained(source, **hub)
-    if is_torchvision_available():
-        try:
-            return AutoProcessor.from_pretrained(source, **hub)
-        except (ImportError, RuntimeError) as exc:
-            # A torchvision wheel without its compiled ops imports but fails here.
-            logger.warning("video processor unusable (%s): loading images only", exc)
-    return _image_only_processor(processor_class, source, hub)
-
-
-def _image_only_processor(processor_class: Any, source: str, hub: dict[str, Any]) -> Any:
-    """Build `processor_class` from its tokenizer and (PIL) image processor, without video."""
-    from transformers import AutoImageProcessor, AutoTokenizer
-
-    settings, _ = processor_class.get_processor_dict(source, **hub)
-    tokenizer = AutoTokenizer.from_pretrained(source, **hub)
-    image_processor = AutoImageProcessor.from_pretrained(source, **hub)
-    accepted = inspect.signature(processor_class.__init__).parameters
-    parts = {"self", "image_processor", "tokenizer", "video_processor"}
-    extra = {k: v for k, v in settings.items() if k in accepted and k not in parts}
-    if extra.get("chat_template") is None:
-        extra["chat_template"] = getattr(tokenizer, "chat_template", None)
-    logger.debug(
-        "assembled %s without video from %s and %s",
-        processor_class.__name__,
-        type(tokenizer).__name__,
-        type(image_processor).__name__,
-    )
-    return _without_video(processor_class)(image_processor, tokenizer, **extra)
-
-
-def _without_video(processor_class: Any) -> Any:
-    """A subclass of `processor_class` whose only parts are the image processor and tokenizer."""
-    from transformers.processing_utils import ProcessorMixin
-
-    def __init__(self: Any, image_processor: Any, tokenizer: Any, **kwargs: Any) -> None:
-        processor_class.__init__(self, image_processor, tokenizer, video_processor=None, **kwargs)
-
-    def apply_chat_template(self: Any, conversation: Any, **kwargs: Any) -> Any:
-        # Some models' overrides read video defaults from the video processor; images need none.
-        return ProcessorMixin.apply_chat_template(self, conversation, **kwargs)
-
-    parts = [p for p in _sub_processors(processor_class) if p != "video_processor"]
-    namespace = {
-        "__init__": __init__,
-        "apply_chat_template": apply_chat_template,
-        "attributes": parts,
-        "__module__": __name__,
-        "__doc__": f"{processor_class.__name__} for images only (no torchvision).",
-    }
-    return type(processor_class.__name__, (processor_class,), namespace)
 
 
 def _prepare_tokenizer(tokenizer: Any) -> None:

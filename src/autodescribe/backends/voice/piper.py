@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autodescribe.backends.voice import piper_hub
 from autodescribe.backends.voice.base import check_rate, primary_language
 from autodescribe.errors import BackendUnavailable, ConfigError
 
@@ -79,6 +81,16 @@ def config_language(config: dict[str, Any]) -> str:
     return primary_language(str(code))
 
 
+def is_voice_key(name: str) -> bool:
+    """`pl_PL-gosia-medium` names a voice of the piper repository; a path or `.onnx` does not."""
+    return (
+        not name.endswith(".onnx")
+        and not any(sep in name for sep in "/\\")
+        and not Path(name).expanduser().exists()
+        and re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}-[\w]+-(x_low|low|medium|high)", name) is not None
+    )
+
+
 def length_scale(rate: float, default: float) -> float:
     """Piper's length scale that makes speech `rate` times shorter than at `default`."""
     if 1.0 / rate < _DURATIONS[0]:
@@ -113,6 +125,19 @@ class PiperVoice:
     @classmethod
     def supports(cls, language: str, name: str | None = None) -> bool:
         return config_language(voice_config(name)[1]) == primary_language(language)
+
+    @classmethod
+    def fetch_for(cls, language: str) -> str | None:
+        """A voice for `language` from the public piper voices (cached after the first use)."""
+        found = piper_hub.voice_for(language)
+        return str(found) if found else None
+
+    @classmethod
+    def resolve_name(cls, name: str) -> str:
+        """A voice key such as `pl_PL-gosia-medium` becomes its downloaded file; paths stay."""
+        if not is_voice_key(name):
+            return name
+        return str(piper_hub.voice_by_key(name))
 
     def stream(self, text: str, rate: float = 1.0) -> Iterator[np.ndarray]:
         """Yield one float32 block per sentence, so playback or writing can start early."""
