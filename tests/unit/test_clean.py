@@ -229,3 +229,10 @@ def test_a_summary_alone_has_no_title() -> None:
 def test_titles_are_cleaned() -> None:
     assert clean_title('**"The Last Train."**') == "The Last Train"
     assert clean_title("I'm sorry, I can't title this.") == ""
+
+
+def test_control_characters_never_reach_a_cue() -> None:
+    """Random or broken samplers emit backspaces, zero-width spaces and odd line breaks."""
+    assert clean_answer("A man\x08 walks\tin.\u200b") == "A man walks in."
+    assert clean_answer("A red door.\u2028A man waits.") == "A red door. A man waits."
+    assert clean_answer("\ufeffRain\x00 falls.") == "Rain falls."

@@ -433,12 +433,18 @@ def within_budget(text: str, word_budget: int) -> str:
 # --- the answer as a whole ----------------------------------------------------------------
 
 
+_BREAKS = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # line breaks by other names
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
+
+
 def clean_answer(text: str) -> str:
     """A model's answer without what it wrapped around the text, on one line.
 
     Safe for any language: the English patterns (chatter, the medium) find nothing
     in others; nothing is capitalised or trimmed that was not touched.
     """
+    text = _BREAKS.sub("\n", text.replace("\t", " "))
+    text = _CONTROL.sub("", text)  # a stray \x08 from a sampler is not text
     text = _SECOND_OPTION.sub("", strip_markdown(_THINKING.sub("", text)))
     text = _INLINE_KEY.sub("\n", strip_labels(_SOUND_CUE.sub("", text)))
     text = strip_labels(lists_to_prose(text))

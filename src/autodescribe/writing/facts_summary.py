@@ -31,9 +31,8 @@ def facts_title_summary(
     spoken = [s.text.strip() for s in dialogue if s.text and s.text.strip()]
     title = _title(readable, spoken, duration)
     if language.split("-")[0].lower() != "en":
-        quoted = [f"“{t.text}”" for t in readable[:3]] + [f"“{_words(spoken[0], 20)}”"] * bool(
-            spoken
-        )
+        quoted = [f"“{t.text}”" for t in readable[:3]]
+        quoted += [f"“{_words(spoken[0], 20)}”"] if spoken else []
         return title, " — ".join(quoted) or title
     parts = [f"A {_length(duration)} video in {scenes} scene{'s' if scenes != 1 else ''}."]
     if readable:
