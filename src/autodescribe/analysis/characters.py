@@ -46,7 +46,6 @@ import numpy as np
 from PIL import Image
 
 from autodescribe.analysis.naming import Evidence, KeyframeFaces, name_identities
-from autodescribe.analysis.repeats import block_means, same_picture
 from autodescribe.backends.characters import FaceAnalyzer, face_analyzers
 from autodescribe.config import CharacterSettings
 from autodescribe.errors import BackendUnavailable
@@ -156,24 +155,18 @@ def sight_faces(
 ) -> list[list[Sighting]]:
     """The faces on every keyframe, one list per keyframe in film order.
 
-    A keyframe that repeats the one before it in its scene (`same_picture`)
-    has that keyframe's faces, at its own time, without running the detector.
+    Every keyframe is looked at, even one that repeats the keyframe before it:
+    a face at the edge of what the detector finds shows on one keyframe and not
+    the next, and the sightings a person needs (`min_sightings`) are what keep
+    such a one-off out of the film's people.
     """
     frames: list[list[Sighting]] = []
     total = sum(len(scene.keyframe_times) for scene in scenes)
     with progress("faces", total, unit="frames") as bar:
         for scene in scenes:
-            last: tuple[np.ndarray, list[Sighting]] | None = None
             for time in scene.keyframe_times:
-                with Image.open(Path(stills_by_time[time])) as image:
-                    rgb = image.convert("RGB")
-                blocks = block_means(rgb)
-                if last is not None and same_picture(last[0], blocks):
-                    found = [replace(s, time=time) for s in last[1]]
-                else:
-                    found = _faces(analyzer, scaled(rgb, max_side), scene.index, time)
-                last = (blocks, found)
-                frames.append(found)
+                pixels = load_scaled(Path(stills_by_time[time]), max_side)
+                frames.append(_faces(analyzer, pixels, scene.index, time))
                 bar.update(1)
     return frames
 
