@@ -4,8 +4,9 @@ silero's own `read_audio` needs torchaudio, which is not available here: the
 caller decodes to 16 kHz mono float32 with `media.audio.read_audio` (or streams
 blocks from `iter_audio` into `detect_stream`). The model scores 32 ms windows
 in order, carrying its state from one to the next; the scores are then turned
-into spans by silero's `get_speech_timestamps_from_probs`, so streaming gives
-exactly the spans that silero's `get_speech_timestamps` gives on the whole signal.
+into spans by silero's rules (`vad_rules`, without the torch its own helper
+imports), so streaming gives exactly the spans that silero's
+`get_speech_timestamps` gives on the whole signal.
 
 The windows are scored with the "sequence" export that silero-vad ships
 (`silero_vad_16k_sequence.onnx`, run by ONNX Runtime, no torch): one call
@@ -16,13 +17,15 @@ window, without a Python round trip every 32 ms. That export is for 16 kHz only.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterable, Iterator
-from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autodescribe.backends.speech.vad_rules import spans_from_scores
 from autodescribe.errors import BackendUnavailable, ConfigError
 from autodescribe.types import SpeechSpan
 
@@ -36,20 +39,17 @@ MAX_WINDOWS = 1024
 _MODEL_FILE = "silero_vad_16k_sequence.onnx"
 
 
-def _silero() -> Any:
-    """The silero_vad package, without letting it change torch's thread count for the process."""
-    try:
-        import torch
-    except ImportError as exc:  # silero's span rules live in a module that imports torch
-        raise BackendUnavailable("silero VAD needs torch", "pip install torch") from exc
-    threads = torch.get_num_threads()
-    try:
-        import silero_vad
-    except ImportError as exc:
-        raise BackendUnavailable("silero-vad is not installed", "pip install silero-vad") from exc
-    finally:
-        torch.set_num_threads(threads)  # importing silero_vad sets it to 1
-    return silero_vad
+def _weights() -> Path:
+    """silero's sequence model file, found without importing silero_vad (which imports torch)."""
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailable("silero-vad is not installed", "pip install silero-vad")
+    weights = Path(list(spec.submodule_search_locations)[0]) / "data" / _MODEL_FILE
+    if not weights.is_file():
+        raise BackendUnavailable(
+            f"this silero-vad has no {_MODEL_FILE}", "pip install 'silero-vad>=6.2.2'"
+        )
+    return weights
 
 
 def _session() -> Any:
@@ -58,11 +58,7 @@ def _session() -> Any:
         import onnxruntime
     except ImportError as exc:
         raise BackendUnavailable("silero VAD needs onnxruntime", "pip install onnxruntime") from exc
-    weights = resources.files(_silero()) / "data" / _MODEL_FILE
-    if not weights.is_file():
-        raise BackendUnavailable(
-            f"this silero-vad has no {_MODEL_FILE}", "pip install 'silero-vad>=6.2.2'"
-        )
+    weights = _weights()
     options = onnxruntime.SessionOptions()
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
@@ -165,17 +161,18 @@ class SileroSpeechDetector:
         return self._model
 
     def _spans(self, probs: list[float], sample_rate: int, samples: int) -> list[SpeechSpan]:
-        """silero's own score-to-span rules, in samples (its seconds are rounded to 0.1 s)."""
-        stamps = _silero().get_speech_timestamps_from_probs(
+        """silero's score-to-span rules (`vad_rules`), in samples, then seconds."""
+        pairs = spans_from_scores(
             probs,
-            sampling_rate=sample_rate,
+            WINDOW,
+            samples,
+            sample_rate,
             threshold=self.threshold,
-            min_speech_duration_ms=self.min_speech_ms,
-            min_silence_duration_ms=self.min_silence_ms,
+            min_speech_ms=self.min_speech_ms,
+            min_silence_ms=self.min_silence_ms,
             speech_pad_ms=self.speech_pad_ms,
-            audio_length_samples=samples,
         )
-        spans = [SpeechSpan(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
+        spans = [SpeechSpan(start / sample_rate, end / sample_rate) for start, end in pairs]
         log.debug("silero found %d speech spans in %.1f s", len(spans), samples / sample_rate)
         return spans
 
