@@ -170,11 +170,11 @@ def stage_plan(settings: NarrateSettings, languages: int) -> list[tuple[str, flo
     """The stages' progress labels in the order they run, each with its usual share of the
     time (as multiples of one decode of the video, from `benchmarks/stages.py`)."""
     offline = settings.describe.describer == "basic"
-    plan = [("shots", 2.0), ("speech", 1.0), ("transcribe", 2.0), ("text", 2.0)]
-    plan += [("faces", 1.5)] if characters_enabled(settings.characters) else []
+    plan = [("shots", 2.6), ("speech", 0.7), ("transcribe", 2.7), ("text", 6.5)]
+    plan += [("faces", 7.0)] if characters_enabled(settings.characters) else []
     for _ in range(languages):
-        plan += [("describe", 0.2 if offline else 20.0), ("voice", 4.0)]
-        plan += [("loudness", 0.5), ("rendering", 1.5)]
+        plan += [("describe", 0.5 if offline else 30.0), ("voice", 3.8)]
+        plan += [("loudness", 1.0), ("rendering", 3.5)]
         plan += [("writing HLS", 1.0)] if settings.render.hls else []
         plan += [("writing DASH", 1.0)] if settings.render.dash else []
     return plan
