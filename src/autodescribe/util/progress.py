@@ -24,6 +24,10 @@ from tqdm import tqdm
 _SECONDS_FORMAT = (
     "{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} {unit} [{elapsed}<{remaining}]"
 )
+# counted bars (frames, scenes, cues) laid out like the seconds ones
+_COUNT_FORMAT = (
+    "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}]"
+)
 LISTEN_INTERVAL = 0.5
 
 Listener = Callable[[str, float, float | None], None]
@@ -73,7 +77,7 @@ def progress(label: str, total: float | None, unit: str = "s") -> Iterator[tqdm]
         mininterval=0.5,
         leave=False,
         dynamic_ncols=True,
-        bar_format=_SECONDS_FORMAT if unit == "s" else None,
+        bar_format=_SECONDS_FORMAT if unit == "s" else _COUNT_FORMAT if total else None,
         label=label,
     )
     if _listeners:
