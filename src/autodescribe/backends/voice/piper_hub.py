@@ -82,13 +82,31 @@ def load_index(what: str = "the list of piper voices") -> list[HubVoice]:
     return parse_index(data)
 
 
-def _rank(voice: HubVoice, language: str) -> tuple[int, int, str]:
+# A default speaker for languages with several voices, rather than the first by name (which
+# gave Polish `darkman`); each is used only while the index still lists it.
+PREFERRED = frozenset(
+    {
+        "pl_PL-gosia-medium",
+        "de_DE-thorsten-medium",
+        "fr_FR-siwis-medium",
+        "es_ES-davefx-medium",
+        "it_IT-paola-medium",
+        "pt_BR-faber-medium",
+        "ru_RU-irina-medium",
+        "nl_BE-nathalie-medium",
+    }
+)
+
+
+def _rank(voice: HubVoice, language: str) -> tuple[int, int, int, str]:
     quality = QUALITY_ORDER.index(voice.quality) if voice.quality in QUALITY_ORDER else 9
-    return (0 if voice.language == language else 1, quality, voice.key)
+    region = 0 if voice.language == language else 1
+    return (region, 0 if voice.key in PREFERRED else 1, quality, voice.key)
 
 
 def best_voice(index: list[HubVoice], language: str) -> HubVoice | None:
-    """The voice for `language`: its region's if there is one, medium quality first."""
+    """The voice for `language`: its region's if there is one, a `PREFERRED` one, then
+    medium quality first."""
     wanted = normalise_language(language)
     speaking = [v for v in index if v.family == primary_language(wanted)]
     return min(speaking, key=lambda v: _rank(v, wanted)) if speaking else None
