@@ -185,17 +185,12 @@ def _faces(analyzer: FaceAnalyzer, pixels: np.ndarray, scene: int, time: float) 
     ]
 
 
-def scaled(rgb: Image.Image, max_side: int) -> np.ndarray:
-    """RGB pixels of `rgb`, scaled down so the longest side is at most `max_side`."""
-    rgb = rgb.copy()
-    rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return np.asarray(rgb)
-
-
 def load_scaled(path: Path, max_side: int) -> np.ndarray:
     """An image file as RGB pixels, scaled down so its longest side is at most `max_side`."""
     with Image.open(path) as image:
-        return scaled(image.convert("RGB"), max_side)
+        rgb = image.convert("RGB")
+    rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return np.asarray(rgb)
 
 
 def cluster_faces(

@@ -10,7 +10,7 @@ detecting on the whole 768 px still cost about four times as much per still
 and found the same lines on our test media; text drawn 11 px high or more on a
 768x432 still was read either way, 9 px text (2% of the height) only there.
 A keyframe that repeats the one read before it in its scene (every 8x8 block's
-mean grey level within `analysis.repeats.REPEAT_LEVELS` of it) is not read again: it could
+mean grey level within `REPEAT_LEVELS` of it) is not read again: it could
 only repeat the lines already found.
 """
 
@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from autodescribe.analysis.repeats import block_means, same_picture
 from autodescribe.types import OnScreenText, Scene
 from autodescribe.util.progress import progress
 
@@ -33,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.7  # real captions and signs read at 0.9 and above on our test media
 DETECT_SIDE = 384  # longest side of the picture the text detector sees
+REPEAT_LEVELS = 3  # 8x8 block means (0-255) closer than this: the same picture
 
 
 def is_readable(text: str) -> bool:
@@ -75,6 +75,16 @@ class TextReader:
             for text, score in zip(result.txts, result.scores, strict=True)
             if score >= self.min_confidence and is_readable(text)
         ]
+
+
+def block_means(image: Image.Image) -> np.ndarray:
+    """The picture's grey level averaged over 8x8 blocks."""
+    return np.asarray(image.convert("L").reduce(8), np.int16)
+
+
+def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two `block_means` are one picture (compression noise aside)."""
+    return a.shape == b.shape and int(np.abs(a - b).max()) < REPEAT_LEVELS
 
 
 def read_scene_text(

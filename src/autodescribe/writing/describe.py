@@ -80,13 +80,18 @@ def _request(
     scene_context: DescribeContext = context.request_context(
         item.scene.index, tuple(t.text for t in item.text), dialogue_around(speech, item.slot)
     )
+    return scene_request(item, scene_context, language)
+
+
+def scene_request(item: SceneInput, context: DescribeContext, language: str) -> DescribeRequest:
+    """What a describer is asked about `item`: its frames and times, its slot's budget."""
     return DescribeRequest(
         scene=item.scene,
         images=item.stills,
         image_times=item.scene.keyframe_times,
         word_budget=item.slot.word_budget,
         language=language,
-        context=scene_context,
+        context=context,
     )
 
 

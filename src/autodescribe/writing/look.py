@@ -28,7 +28,7 @@ from autodescribe.util.cache import WorkDir
 from autodescribe.util.progress import progress
 from autodescribe.writing.clean import clean_answer, is_refusal, is_skip
 from autodescribe.writing.context import MAX_DIALOGUE_LINES, MAX_TEXT_LINES, dialogue_around
-from autodescribe.writing.describe import SceneInput
+from autodescribe.writing.describe import SceneInput, scene_request
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,7 @@ def look_request(item: SceneInput, speech: Sequence[SpeechSpan], language: str) 
         on_screen_text=tuple(dict.fromkeys(t.text for t in item.text))[:MAX_TEXT_LINES],
         dialogue=dialogue_around(speech, item.slot)[:MAX_DIALOGUE_LINES],
     )
-    return DescribeRequest(
-        scene=item.scene,
-        images=item.stills,
-        image_times=item.scene.keyframe_times,
-        word_budget=item.slot.word_budget,
-        language=language,
-        context=context,
-    )
+    return scene_request(item, context, language)
 
 
 def _cached_batch(
