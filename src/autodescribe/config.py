@@ -81,9 +81,10 @@ class DescribeSettings(_Section):
     concurrency: int | None = Field(
         None, ge=1, description="requests at once (server describers); None = the backend's"
     )
-    look_first: bool = Field(
-        False,
-        description="two passes: notes per scene from the frames, then lines in film order",
+    look_first: bool | None = Field(
+        None,
+        description="two passes: notes per scene from the frames, then lines in film order; "
+        "None = two passes for model describers, one for the offline one",
     )
     writer_model: str | None = Field(
         None, description="model that writes the lines from the notes; None = the describer's"
@@ -94,11 +95,6 @@ class DescribeSettings(_Section):
     candidates: int = Field(
         1, ge=1, le=8, description="lines asked for per scene; the best is spoken, the rest kept"
     )
-
-    @property
-    def two_pass(self) -> bool:
-        """Look, then write: asked for, or implied by a writer model or candidates."""
-        return self.look_first or self.writer_model is not None or self.candidates > 1
 
 
 class TranslateSettings(_Section):

@@ -64,7 +64,13 @@ from autodescribe.writing.facts_summary import facts_title_summary
 from autodescribe.writing.people import CastContextBuilder
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.translate import translate_descriptions
-from autodescribe.writing.two_pass import look_key, look_then_write, make_writer, write_key
+from autodescribe.writing.two_pass import (
+    look_key,
+    look_then_write,
+    make_writer,
+    uses_two_passes,
+    write_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +337,7 @@ def _describe(
     batch = 8 if describer_class(settings.describe.describer).capabilities.batching else 1
     marks = settings.characters.mark_faces
     context = CastContextBuilder(analysis.characters, marks)  # no characters: no people line
-    if settings.describe.two_pass:
+    if uses_two_passes(settings.describe):
         notes_key = look_key(analysis.key, settings.describe, settings.gaps, language)
         describe_key = write_key(notes_key, settings.describe)
         descriptions = look_then_write(

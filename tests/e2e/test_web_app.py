@@ -266,7 +266,7 @@ def test_script_editor_offers_the_other_versions_of_a_cue(page: Any, job_url: st
             const url = `/v1/jobs/${job}/script`;
             const script = await (await fetch(url)).json();
             script.cues[0].candidates = ["A red door opens.", "A door opens slowly."];
-            script.cues[0].notes = "A red door in a hallway.";
+            script.cues[0].notes = "A red door.";
             const put = await fetch(url, {
                 method: "PUT", headers: {"Content-Type": "application/json"},
                 body: JSON.stringify(script),
@@ -279,11 +279,17 @@ def test_script_editor_offers_the_other_versions_of_a_cue(page: Any, job_url: st
     first = page.locator("#script-cues li").first
     first.wait_for()
     written = first.get_by_label("Words").input_value()
-    assert first.get_by_text("Seen in the scene: A red door in a hallway.").is_visible()
+    assert first.get_by_text("Seen in the scene: A red door.").is_visible()
     first.get_by_label("Other versions").select_option(label="A door opens slowly.")
     assert first.get_by_label("Words").input_value() == "A door opens slowly."
     first.get_by_label("Other versions").select_option(index=0)
     assert first.get_by_label("Words").input_value() == written
+    # written again from its notes by the job's describer (here the offline one, from the facts)
+    first.get_by_role("button", name="Describe again description 1").click()
+    first.get_by_text("New words for description 1").wait_for()
+    assert first.get_by_label("Words").input_value() == "A red door."
+    offered = first.get_by_label("Other versions").evaluate(OPTION_VALUES)
+    assert written in offered and "A red door opens." in offered
 
 
 def test_rerender_from_the_edited_script(page: Any, job_url: str) -> None:

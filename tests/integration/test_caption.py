@@ -220,7 +220,7 @@ def test_transformers_describer_captions_with_the_prompt_template(
 
     assert (report.ok, report.failed) == (2, 0)
     rows = _lines(out)
-    assert {r["prompt_version"] for r in rows} == {"caption-detailed-1"}
+    assert {r["prompt_version"] for r in rows} == {"caption-detailed-2"}
     assert {r["model"] for r in rows} == {str(model)}
     assert all(len(r["scenes"]) == 2 for r in rows)
     assert all(isinstance(s["caption"], str) for r in rows for s in r["scenes"])

@@ -114,4 +114,4 @@ def test_ray_runs_a_tiny_smolvlm_like_the_local_runner(
         assert ray_rows[ident]["scenes"] == local_rows[ident]["scenes"]
         assert ray_rows[ident]["model"] == local_rows[ident]["model"]
     good = ray_rows[str(dataset / "a.mp4")]
-    assert good["prompt_version"] == "caption-short-1" and len(good["scenes"]) == 2
+    assert good["prompt_version"] == "caption-short-2" and len(good["scenes"]) == 2

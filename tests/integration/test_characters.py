@@ -62,6 +62,7 @@ from autodescribe.util.lazy import Lazy  # noqa: E402
 from autodescribe.writing.describe import SceneInput, describe_scenes  # noqa: E402
 from autodescribe.writing.face_marks import marked_inputs  # noqa: E402
 from autodescribe.writing.people import CastContextBuilder  # noqa: E402
+from autodescribe.writing.two_pass import look_then_write  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -273,12 +274,17 @@ def _identity(analysed: Analysed, person: str) -> str:
     return next(c.id for c in analysed.bank.characters if analysed.person(c.id) == person)
 
 
+@pytest.mark.parametrize("passes", ["one", "two"])
 def test_the_model_is_told_who_is_where_and_sees_their_faces_marked(
     analysed: Analysed,
     start_server: Callable[..., Any],
     tmp_path: Path,
+    passes: str,
 ) -> None:
-    """The requests a real local chat server received: the people line and the marked frames."""
+    """The requests a real local chat server received: the people line and the marked frames.
+
+    In two passes, both the look (with the frames) and the write (text only) are told.
+    """
     server = start_server()
     inputs = _inputs(analysed, 12)
     marked = marked_inputs(inputs, analysed.bank, tmp_path / "marked")
@@ -286,29 +292,47 @@ def test_the_model_is_told_who_is_where_and_sees_their_faces_marked(
     describer = Lazy(lambda: make_describer(settings))
     context = CastContextBuilder(analysed.bank, marks=True)
     work = WorkDir(tmp_path / "work")
-    describe_scenes(marked, describer, work, "k", "en", 8, analysed.film.dialogue, context)
+    dialogue = analysed.film.dialogue
+    if passes == "one":
+        describe_scenes(marked, describer, work, "k", "en", 8, dialogue, context)
+    else:
+        writer: Lazy[Any] = Lazy(lambda: None)
+        keys = ("notes", "lines")
+        look_then_write(marked, describer, writer, settings, keys, work, "en", 8, dialogue, context)
     describer.close()
-    asked = {
-        int(found.group(1)) * 60 + int(found.group(2)): request
-        for request in server.stats()["requests"]
-        if (found := re.search(r"scene at (\d+):(\d\d) ", request["prompt"]))
-    }
+    requests = server.stats()["requests"]
+    with_frames = _by_start(r for r in requests if r["images"])
+    written = _by_start(r for r in requests if not r["images"])
     film = analysed.film
-    assert sorted(asked) == [round(s.start) for s in film.scenes]
+    assert sorted(with_frames) == [round(s.start) for s in film.scenes]
+    assert sorted(written) == ([] if passes == "one" else sorted(with_frames))
     for index, (truth, item, plain) in enumerate(zip(film.scenes, marked, inputs, strict=True)):
-        request = asked[round(truth.start)]
         people = []
         for person, where, scale in sorted(truth.people, key=lambda p: ORDER[p[1]]):
             named = _named_from(film, person) <= index
             tag = "P" + _identity(analysed, person).split("-")[1]
             label = TRUE_NAMES[person] if named else f"a person, marked {tag}"
             people.append(f"{label}, {where}, {scale}")
-        line = re.search(r"^People in this scene: (.+)$", request["prompt"], re.M)
-        assert (line.group(1) if line else None) == ("; ".join(people) or None), index
+        for request in filter(
+            None, (with_frames[round(truth.start)], written.get(round(truth.start)))
+        ):
+            line = re.search(r"^People in this scene: (.+)$", request["prompt"], re.M)
+            assert (line.group(1) if line else None) == ("; ".join(people) or None), index
+        request = with_frames[round(truth.start)]
         sent = [_sent_digest(path) for path in item.stills]
         assert request["image_sha256"] == sent, index
         if truth.people:  # the frames with faces were marked; the stills themselves were not
             assert sent != [_sent_digest(path) for path in plain.stills], index
+
+
+def _by_start(requests: Any) -> dict[int, dict[str, Any]]:
+    """Requests by the start, in whole seconds, of the scene they ask about."""
+    found = {}
+    for request in requests:
+        at = re.search(r"at (\d+):(\d\d)[ )]", request["prompt"])
+        if at:
+            found[int(at.group(1)) * 60 + int(at.group(2))] = request
+    return found
 
 
 def _sent_digest(path: Path) -> str:

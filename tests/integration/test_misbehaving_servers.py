@@ -159,11 +159,12 @@ def test_narrate_keeps_what_it_described_when_the_server_fails(
     tmp_path: Path,
     start_server,  # noqa: ANN001
 ) -> None:
+    # in one pass, so that two chats are two scenes (the look pass keeps its notes alike)
     server = start_server("--obey-budget", "--break-after", "2", "--retry-after", "0")
     video = tmp_path / "film.mp4"
     shutil.copy(sample.path, video)
 
-    code, output = _narrate(video, server.url)
+    code, output = _narrate(video, server.url, "--one-pass")
     assert code == 1, output
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "HTTP 503" in errors[0], output
@@ -172,7 +173,7 @@ def test_narrate_keeps_what_it_described_when_the_server_fails(
     assert len(stored) == 2, "the two scenes described before the failure are stored"
 
     server.reset()  # the next two chats are answered again
-    code, output = _narrate(video, server.url)
+    code, output = _narrate(video, server.url, "--one-pass")
     assert code == 0, output
     asked = [r for r in server.stats()["requests"] if r["images"] > 0]
     assert len(asked) == 1, "only the scene that failed is described again"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -554,3 +554,66 @@ def test_serve_refuses_a_public_address_without_token(tmp_path: Path) -> None:
     assert result.exit_code == 2  # a bad setting, like every other command
     assert result.output.strip().startswith("error: refusing to listen on 0.0.0.0 without a token")
     assert len(result.output.strip().splitlines()) == 1
+
+
+# ---- describing one cue again from the editor: the writer alone, from the notes --------------
+@pytest.fixture(scope="module")
+def chat(start_server: Callable[..., Any]) -> Any:
+    return start_server("--realistic")
+
+
+@pytest.fixture(scope="module")
+def narrated(
+    tmp_path_factory: pytest.TempPathFactory, chat: Any, sample: SampleTruth
+) -> Iterator[tuple[TestClient, str]]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_BASE_URL", chat.url)  # the worker processes inherit it
+        env.delenv("OPENAI_API_KEY", raising=False)
+        with client_for(tmp_path_factory.mktemp("again-data")) as client:
+            job = upload(client, sample.path, "street.mp4").json()
+            events = follow(client, job["id"])
+            assert events[-1]["status"] == "done", events[-1]
+            yield client, job["id"]
+
+
+def test_a_cue_is_written_again_from_its_notes_with_the_lines_before_it(
+    narrated: tuple[TestClient, str], chat: Any
+) -> None:
+    client, job_id = narrated
+    script = client.get(f"/v1/jobs/{job_id}/script").json()
+    cues = script["cues"]
+    assert len(cues) >= 2 and all(cue["notes"] for cue in cues), "model describers look first"
+    chat.reset()
+
+    answer = client.post(f"/v1/jobs/{job_id}/script/cues/2/again")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    requests = chat.stats()["requests"]
+    assert len(requests) == 1 and requests[0]["images"] == 0  # the writer alone, text only
+    prompt = requests[0]["prompt"]
+    assert "Notes on this scene" in prompt and cues[1]["notes"] in prompt
+    assert f"Previous descriptions, oldest first: {cues[0]['text']}" in prompt
+    assert requests[0]["n"] >= 2  # alternatives to choose from
+    assert "tall woman" in body["text"] and body["text"] not in body["candidates"]
+    # nothing is saved until the editor saves
+    assert client.get(f"/v1/jobs/{job_id}/script").json() == script
+
+
+def test_a_cue_without_notes_or_out_of_range_gets_one_line(
+    narrated: tuple[TestClient, str],
+) -> None:
+    client, job_id = narrated
+    script = client.get(f"/v1/jobs/{job_id}/script").json()
+    missing = client.post(f"/v1/jobs/{job_id}/script/cues/{len(script['cues']) + 1}/again")
+    assert missing.status_code == 404 and "no cue" in missing.json()["detail"]
+
+    edited = [{**script["cues"][0], "notes": ""}, *script["cues"][1:]]
+    assert client.put(f"/v1/jobs/{job_id}/script", json={"cues": edited}).status_code == 200
+    try:
+        refused = client.post(f"/v1/jobs/{job_id}/script/cues/1/again")
+        assert refused.status_code == 422
+        detail = refused.json()["detail"]
+        assert "no notes" in detail and "\n" not in detail
+    finally:
+        client.put(f"/v1/jobs/{job_id}/script", json={"cues": script["cues"]})

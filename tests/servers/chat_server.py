@@ -12,7 +12,9 @@ is room, short when there is not), numbers as digits ("A clock reads 10:45."),
 the scene's on-screen text read verbatim ("A sign reads EXIT 12."), and the one
 person by a descriptor until the prompt's "Characters so far" gives her name.
 Shorten prompts keep the leading sentences that fit; summary prompts get a
-title line and a summary. The line for a scene depends only on its prompt.
+title line and a summary. Two-pass prompts are answered too: a look prompt
+gets notes (a list of the scene's facts), a write prompt the line a one-pass
+prompt for that scene would get. The line for a scene depends only on its prompt.
 
 With --answers FILE (JSON lines of recorded-style model answers, such as
 tests/data/answers/corpus.jsonl), prompts with frames (and two-pass write prompts)
@@ -61,6 +63,7 @@ TAGGED = re.compile(r"^\[(\w+)\] (.*)$", re.S)
 SCENE_AT = re.compile(r"The frames are from a [\d.]+-second scene at (\d+):(\d\d) ")
 CHARACTERS = re.compile(r"^Characters so far: (.+)$", re.M)
 ON_SCREEN = re.compile(r"^On-screen text in this scene: (.+)$", re.M)
+PEOPLE = re.compile(r"^People in this scene: (.+)$", re.M)
 SHORTEN = re.compile(r"^Rewrite this audio description in at most (\d+) words[^\n]*\n(.+)$", re.S)
 SUMMARY = "These are the audio descriptions of a video"
 # What an audio describer might say about three kinds of shot. Each has ways to say
@@ -274,8 +277,31 @@ def realistic_shortening(found: re.Match[str]) -> str:
     return " ".join(words) + "."
 
 
+def realistic_notes(prompt: str, at: re.Match[str]) -> str:
+    """A vision model's notes on a scene: a list of facts, the sign read verbatim."""
+    seconds = int(at.group(1)) * 60 + int(at.group(2))
+    actions, extras = SHOTS[seconds // 8 % len(SHOTS)]
+    people = PEOPLE.search(prompt)
+    person = people.group(1).split(", ")[0] if people else NEWCOMER
+    facts = [actions[0].format(who=person[:1].upper() + person[1:]), *extras]
+    text = ON_SCREEN.search(prompt)
+    if text:
+        facts.insert(0, f"A sign reads {text.group(1).split(' | ')[0]}.")
+    return "Notes:\n" + "\n".join(f"- {fact}" for fact in facts)
+
+
 def realistic(prompt: str, budget: int | None) -> str | None:
-    """What a careful describer model answers to one of autodescribe's prompts, or None."""
+    """What a careful describer model answers to one of autodescribe's prompts, or None.
+
+    Two-pass prompts too: a look prompt gets notes, and a write prompt the same
+    line a one-pass describe prompt for that scene would get.
+    """
+    look = LOOK.search(prompt)
+    if look is not None:
+        return realistic_notes(prompt, look)
+    write = WRITE_AT.search(prompt)
+    if write is not None and budget is not None:
+        return realistic_description(prompt, write, budget)
     shortening = SHORTEN.match(prompt)
     if shortening:
         return realistic_shortening(shortening)
@@ -293,7 +319,8 @@ def realistic(prompt: str, budget: int | None) -> str | None:
 # --- two-pass describing: notes from the frames, then lines from the notes ---------------------
 
 LOOK = re.compile(r"scene at (\d+):(\d\d) in the video\.\nWrite the notes for this scene")
-WRITE = re.compile(r"^Notes on this scene \([^)]*\):\n(.+)$", re.M)
+WRITE = re.compile(r"^Notes on (?:this scene|clip \d+ of \d+) \([^)]*\)[^:\n]*:\n(.+)$", re.M)
+WRITE_AT = re.compile(r"^Notes on this scene \([\d.]+ seconds at (\d+):(\d\d)\):$", re.M)
 LONG = "Behind the person, a long row of lamps flickers on and off above a wet and empty street."
 
 
@@ -498,7 +525,7 @@ def completion(body: dict[str, Any], server: ChatServer) -> dict[str, Any]:
     if not isinstance(n, int) or not 1 <= n <= 16:
         raise ClientError(400, "n must be an integer from 1 to 16")
     texts = [text] * n
-    passes = two_pass_answers(last_user_text(messages), n)
+    passes = None if server.options.realistic else two_pass_answers(last_user_text(messages), n)
     if passes is not None and served is None:
         texts = passes
     elif served is not None and server.corpus is not None:  # the next answers in turn

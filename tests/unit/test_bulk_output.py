@@ -81,8 +81,17 @@ def test_parquet_is_built_from_its_journal(tmp_path: Path) -> None:
 
     table = pq.read_table(out).to_pylist()
     assert sorted((r["id"], r["status"]) for r in table) == [("a", "ok"), ("b", "ok")]
-    # the people columns are null for rows captioned with characters off
-    clip = {"start": 0.0, "end": 4.0, "caption": "A red door.", "faces": None, "identities": None}
+    # the people columns are null for rows captioned with characters off, the notes and
+    # candidates for rows captioned in one pass
+    clip = {
+        "start": 0.0,
+        "end": 4.0,
+        "caption": "A red door.",
+        "faces": None,
+        "identities": None,
+        "notes": None,
+        "candidates": None,
+    }
     assert table[0]["scenes"] == [clip]
     assert journal_path(out).exists()
 

@@ -176,7 +176,7 @@ def test_a_failing_video_does_not_fail_its_batch(clip: SampleTruth, tmp_path: Pa
     assert rows[1].error == "DescriberError: the model refused a square frame"
     assert rows[1].duration == pytest.approx(2.0)
     ok = rows[0]
-    assert ok.model == "square-shy-1" and ok.prompt_version == "caption-dataset-1"
+    assert ok.model == "square-shy-1" and ok.prompt_version == "caption-dataset-2"
     assert len(ok.scenes) == 2 and all(s.caption.startswith("Brightness ") for s in ok.scenes)
     assert (ok.title, ok.summary) == ("Coloured shots", "Two coloured shots.")
 

@@ -157,3 +157,75 @@ def test_a_rendered_script_keeps_each_cues_notes_and_candidates() -> None:
     cue = Cue(1.0, 3.0, "A door opens.", notes="A red door.", candidates=("A door swings open.",))
     ((description, _),) = plan_items([cue], [], 10.0, "en")
     assert (description.notes, description.candidates) == (cue.notes, cue.candidates)
+
+
+BEFORE = re.compile(r"^Captions of the clips before, oldest first: (.+)$", re.M)
+
+
+def test_caption_in_two_passes_writes_each_clip_with_the_captions_before_it(
+    tmp_path: Path, start_server: Callable[..., Any]
+) -> None:
+    from autodescribe.bulk.output import read_rows
+    from autodescribe.bulk.run import caption
+    from autodescribe.bulk.settings import CaptionSettings
+    from autodescribe.testing.samples import make_sample_video
+    from autodescribe.writing.clean import CHATTER
+    from autodescribe.writing.rules import check_text
+
+    server = start_server("--models", "test-vlm,writer-llm")
+    clip = make_sample_video(
+        tmp_path / "clip.mp4",
+        duration=3.0,
+        size=(160, 90),
+        cuts=(),
+        speech=(),
+        texts=(),
+        audio=False,
+    )
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (folder / name).write_bytes(Path(clip.path).read_bytes())
+    settings = CaptionSettings(
+        describer="openai",
+        model="test-vlm",
+        base_url=server.url,
+        writer_model="writer-llm",
+        candidates=3,
+        clips="stride:1",
+        frames=1,
+        frame_width=160,
+    )
+    out = tmp_path / "captions.jsonl"
+    report = caption(folder, out, settings, workers=0)
+    assert (report.ok, report.failed) == (2, 0)
+
+    requests = server.stats()["requests"]
+    looks = [r for r in requests if r["images"]]
+    writes = [r for r in requests if not r["images"] and "Notes on clip" in r["prompt"]]
+    assert len(looks) == 6 and all(r["model"] == "test-vlm" for r in looks)
+    assert [(r["model"], r["n"]) for r in writes] == [("writer-llm", 3)] * 6
+    # each batch: every clip looked at (at once), then its captions written
+    kinds = "".join("L" if r["images"] else "W" for r in requests if r in looks or r in writes)
+    blocks = re.findall(r"(L+)(W+)", kinds)
+    assert "".join(a + b for a, b in blocks) == kinds and all(len(a) == len(b) for a, b in blocks)
+    rows = read_rows(out)
+    for row in rows.values():
+        scenes = row["scenes"]
+        assert [s["notes"] for s in scenes] == [f"A person waits at door {i}." for i in range(3)]
+        for scene in scenes:
+            offered = [scene["caption"], *scene["candidates"]]
+            assert len(offered) == len(set(offered)) >= 2
+            for text in offered:
+                assert not check_text(text) and not CHATTER.search(text), text
+                assert len(text.split()) <= 20, text
+        assert row["model"] == "writer-llm"
+    # the clips of a video are written in order, each with the captions before it
+    by_before = [BEFORE.search(w["prompt"]) for w in writes]
+    seen = sorted((m.group(1) if m else "") for m in by_before)
+    expected = sorted(
+        " ".join(captions[:i])
+        for captions in ([s["caption"] for s in r["scenes"]] for r in rows.values())
+        for i in range(3)
+    )
+    assert seen == expected

@@ -168,6 +168,8 @@ def parquet_schema() -> Any:
             ("caption", pa.string()),
             ("faces", pa.int32()),  # null when the characters stage was off
             ("identities", pa.list_(pa.string())),
+            ("notes", pa.string()),  # null in one pass
+            ("candidates", pa.list_(pa.string())),
         ]
     )
     return pa.schema(
@@ -211,4 +213,7 @@ def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
         if clip.get("faces") is None:  # the characters stage was off
             clip.pop("faces", None)
             clip.pop("identities", None)
+        if clip.get("notes") is None:  # captioned in one pass
+            clip.pop("notes", None)
+            clip.pop("candidates", None)
     return row

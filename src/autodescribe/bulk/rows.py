@@ -18,6 +18,10 @@ class ClipCaption:
     # numbered per video; None (left out of the row) when the characters stage is off
     faces: int | None = None
     identities: tuple[str, ...] | None = None
+    # with two passes: the notes the caption was written from, and the other captions
+    # offered (best first); None (left out of the row) in one pass
+    notes: str | None = None
+    candidates: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -25,6 +29,10 @@ class ClipCaption:
             del data["faces"], data["identities"]
         else:
             data["identities"] = list(self.identities or ())
+        if self.notes is None:
+            del data["notes"], data["candidates"]
+        else:
+            data["candidates"] = list(self.candidates or ())
         return data
 
 

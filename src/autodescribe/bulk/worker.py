@@ -27,6 +27,7 @@ from autodescribe.backends.describe import make_describer
 from autodescribe.backends.describe.base import Draft, finish_answers, parse_title_summary
 from autodescribe.bulk.cast import clip_casts
 from autodescribe.bulk.clips import scene_spans, stride_spans
+from autodescribe.bulk.look_write import Clip, caption_in_two_passes, spread_frames
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
 from autodescribe.bulk.settings import CaptionSettings
@@ -41,6 +42,7 @@ from autodescribe.types import Cast
 from autodescribe.util.lazy import Lazy
 from autodescribe.writing.clean import Answer, within_budget
 from autodescribe.writing.prompts import Template, load_template, timestamp
+from autodescribe.writing.two_pass import make_writer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class _Captioned:
     model: str
     prompt_version: str
     seconds: float
+    notes: list[str] | None = None  # two passes: each clip's notes
+    candidates: list[tuple[str, ...]] | None = None  # the other captions offered per clip
 
 
 class CaptionWorker:
@@ -83,6 +87,7 @@ class CaptionWorker:
         self.settings = settings
         self.device = device
         self._describer: Lazy[Any] = Lazy(self._create_describer)
+        self._writer: Lazy[Any] = Lazy(lambda: make_writer(settings))
         self._reader: Lazy[TextReader] = Lazy(TextReader)  # for describers that do not read
         self._characters = CharacterSettings(enabled=settings.characters)
         self._count_faces = characters_enabled(self._characters)  # warns once when missing
@@ -182,6 +187,9 @@ class CaptionWorker:
 
     def _caption_with_prompt(self, describer: Any, videos: list[PreparedVideo]) -> list[_Captioned]:
         """Chat describers: our caption template, every clip of the batch in `batch_size` calls."""
+        settings = self.settings
+        if settings.look_first or settings.writer_model is not None or settings.candidates > 1:
+            return self._caption_in_two_passes(describer, videos)
         template = load_template(self.settings.template_name)
         words = int(template.fields("settings")["words"])
         max_images = describer.capabilities.max_images
@@ -210,6 +218,49 @@ class CaptionWorker:
             )
             for v, video in enumerate(videos)
         ]
+
+    def _caption_in_two_passes(
+        self, describer: Any, videos: list[PreparedVideo]
+    ) -> list[_Captioned]:
+        """Notes for every clip of the batch, then captions in clip order (see `look_write`)."""
+        template = load_template(self.settings.template_name)
+        words = int(template.fields("settings")["words"])
+        clips = [
+            Clip(v, i + 1, len(video.clips), c.start, c.end, c.frames)
+            for v, video in enumerate(videos)
+            for i, c in enumerate(video.clips)
+            if c.frames
+        ]
+        writer = self._writer() or describer
+        started = time.perf_counter()
+        written = caption_in_two_passes(
+            describer,
+            writer,
+            template,
+            clips,
+            words,
+            self.settings.batch_size,
+            self.settings.candidates,
+        )
+        per_clip = (time.perf_counter() - started) / max(1, len(clips))
+        results = [
+            _Captioned(
+                captions=[""] * len(video.clips),
+                model=writer.model_id,
+                prompt_version=f"{template.version}+{load_template('look').version}",
+                seconds=per_clip * sum(1 for clip in video.clips if clip.frames),
+                notes=[""] * len(video.clips),
+                candidates=[()] * len(video.clips),
+            )
+            for video in videos
+        ]
+        for clip, done in zip(clips, written, strict=True):
+            result = results[clip.video]
+            result.captions[clip.number - 1] = done.caption
+            assert result.notes is not None and result.candidates is not None
+            result.notes[clip.number - 1] = done.notes
+            result.candidates[clip.number - 1] = done.candidates
+        return results
 
     def _summaries(self, describer: Any, captions: list[list[str]]) -> list[tuple[str, str]]:
         template = load_template(self.settings.template_name)
@@ -291,6 +342,7 @@ class CaptionWorker:
 
     def close(self) -> None:
         self._describer.close()
+        self._writer.close()
         self._reader.close()
         self._faces.close()
 
@@ -305,7 +357,7 @@ def clip_conversation(
     from PIL import Image
 
     clip = video.clips[index]
-    frames = _spread(clip.frames, max_images)
+    frames = spread_frames(clip.frames, max_images)
     images = [Image.open(io.BytesIO(data)).convert("RGB") for data in frames]
     values = {
         "number": index + 1,
@@ -349,12 +401,6 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _spread(items: Sequence[bytes], limit: int) -> list[bytes]:
-    if len(items) <= limit:
-        return list(items)
-    return [items[int((i + 0.5) * len(items) / limit)] for i in range(limit)]
-
-
 def _write_frames(folder: Path, clip: int, frames: Sequence[bytes]) -> tuple[Path, ...]:
     paths = []
     for number, data in enumerate(frames):
@@ -391,8 +437,10 @@ def _row(
                 caption=text,
                 faces=c.cast.faces if c.cast is not None else None,
                 identities=c.cast.ids if c.cast is not None else None,
+                notes=result.notes[i] if result.notes is not None else None,
+                candidates=result.candidates[i] if result.candidates is not None else None,
             )
-            for c, text in zip(video.clips, result.captions, strict=True)
+            for i, (c, text) in enumerate(zip(video.clips, result.captions, strict=True))
         ),
         summary=summary,
         title=title,

@@ -85,18 +85,29 @@ BaseUrl = Annotated[
 ]
 ApiKey = Annotated[str | None, typer.Option(metavar="KEY", help="API key (or set OPENAI_API_KEY)")]
 LookFirst = Annotated[
+    bool | None,
+    typer.Option(
+        "--look-first/--one-pass",
+        help="two passes: notes per scene from the frames (batched), then each line written "
+        "in film order from the notes, the lines before it and the budget; or one request "
+        "per scene [default: two passes for model describers, one for basic]",
+        show_default=False,
+    ),
+]
+CaptionLookFirst = Annotated[
     bool,
     typer.Option(
         "--look-first",
-        help="describe in two passes: notes per scene from the frames (batched), then each "
-        "line written in film order from the notes, the lines before it and the budget",
+        help="two passes: notes per clip from the frames (batched), then each caption written "
+        "from its notes and the captions before it, in clip order [default: one pass]",
     ),
 ]
 WriterModel = Annotated[
     str | None,
     typer.Option(
         metavar="ID",
-        help="text model that writes the lines from the notes, on an OpenAI-compatible server "
+        help="text model that writes the lines (or captions) from the notes, on an "
+        "OpenAI-compatible server "
         "(implies --look-first; default: the describer's own model)",
     ),
 ]
@@ -110,8 +121,8 @@ Candidates = Annotated[
         min=1,
         max=8,
         metavar="N",
-        help="lines asked for per scene in one request where the backend can (implies "
-        "--look-first); the best is spoken, the others are kept in the script",
+        help="lines asked for per scene (or clip) in one request where the backend can "
+        "(implies --look-first); the best is used, the others are kept in the script (or row)",
     ),
 ]
 Voice = Annotated[VoiceName, typer.Option(help="voice backend")]

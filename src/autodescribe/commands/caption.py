@@ -42,6 +42,10 @@ def caption(
     model: opt.Model = None,
     base_url: opt.BaseUrl = None,
     api_key: opt.ApiKey = None,
+    look_first: opt.CaptionLookFirst = False,
+    writer_model: opt.WriterModel = None,
+    writer_base_url: opt.WriterBaseUrl = None,
+    candidates: opt.Candidates = 1,
     clips: Annotated[
         str, typer.Option(help="'scenes' (cut at shots) or 'stride:SECONDS' (fixed length)")
     ] = "scenes",
@@ -89,6 +93,10 @@ def caption(
                 model=model,
                 base_url=base_url,
                 api_key=api_key,
+                look_first=look_first,
+                writer_model=writer_model,
+                writer_base_url=writer_base_url,
+                candidates=candidates,
                 clips=clips,
                 min_scene_seconds=min_scene,
                 frames=frames,

@@ -18,7 +18,7 @@ def narrate(
     model: opt.Model = None,
     base_url: opt.BaseUrl = None,
     api_key: opt.ApiKey = None,
-    look_first: opt.LookFirst = False,
+    look_first: opt.LookFirst = None,
     writer_model: opt.WriterModel = None,
     writer_base_url: opt.WriterBaseUrl = None,
     candidates: opt.Candidates = 1,

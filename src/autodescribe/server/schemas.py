@@ -42,9 +42,10 @@ class JobOptions(BaseModel):
     transcribe: bool = Field(
         _PIPELINE.transcribe.enabled, description="transcribe the dialogue for the describer"
     )
-    look_first: bool = Field(
+    look_first: bool | None = Field(
         _PIPELINE.describe.look_first,
-        description="two passes: notes per scene from the frames, then lines in film order",
+        description="two passes: notes per scene from the frames, then lines in film order; "
+        "unset = two passes for model describers, one for the offline one",
     )
     candidates: int = Field(
         _PIPELINE.describe.candidates,

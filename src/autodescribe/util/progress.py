@@ -58,6 +58,8 @@ class _ListenedBar(tqdm):
         super().__init__(*args, **kwargs)
 
     def update(self, n: float | None = 1) -> bool | None:
+        if self.total and n:  # media runs a little past its rounded duration: stop at the end
+            n = min(n, max(0.0, self.total - self.n))
         shown = super().update(n)
         now = time.monotonic()
         if _listeners and now - self._told_at >= LISTEN_INTERVAL:

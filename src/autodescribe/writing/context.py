@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from autodescribe.backends.describe.base import Conversation, DescribeContext
-from autodescribe.types import Description, Gap, SpeechSpan
+from autodescribe.types import Description, Gap, ScenePerson, SpeechSpan
 
 KEEP_PREVIOUS = 3
 SYNOPSIS_WORDS = 120
@@ -474,6 +474,10 @@ class SceneContextBuilder:
             synopsis=self.synopsis.text,
             characters=self.sheet.entries(),
         )
+
+    def people_in(self, scene_index: int) -> tuple[ScenePerson, ...]:
+        """Who is on screen in the scene; nobody is known without the characters stage."""
+        return ()
 
     def add(self, description: Description) -> None:
         """Advance past one described scene; skipped or empty descriptions change nothing."""

@@ -23,11 +23,16 @@ from autodescribe.backends.describe.base import (
 )
 from autodescribe.backends.describe.passes import NOTE_TOKENS, look_conversation
 from autodescribe.errors import ConfigError
-from autodescribe.types import SpeechSpan
+from autodescribe.types import ScenePerson, SpeechSpan
 from autodescribe.util.cache import WorkDir
 from autodescribe.util.progress import progress
 from autodescribe.writing.clean import clean_answer, is_refusal, is_skip
-from autodescribe.writing.context import MAX_DIALOGUE_LINES, MAX_TEXT_LINES, dialogue_around
+from autodescribe.writing.context import (
+    MAX_DIALOGUE_LINES,
+    MAX_TEXT_LINES,
+    SceneContextBuilder,
+    dialogue_around,
+)
 from autodescribe.writing.describe import SceneInput, scene_request
 
 log = logging.getLogger(__name__)
@@ -41,24 +46,39 @@ def look_scenes(
     language: str,
     batch_size: int,
     speech: Sequence[SpeechSpan] = (),
+    context: SceneContextBuilder | None = None,
 ) -> list[str]:
-    """Notes per scene, in scene order; stored per scene so a kill loses at most one batch."""
+    """Notes per scene, in scene order; stored per scene so a kill loses at most one batch.
+
+    `context` says who is on screen in each scene (names the film gave by
+    then); nothing else of it is used, so the notes never wait for other scenes.
+    """
+    people = (context or SceneContextBuilder()).people_in
     notes: list[str] = []
     with progress("look", len(inputs), unit="scenes") as bar:
         for first in range(0, len(inputs), max(1, batch_size)):
             batch = inputs[first : first + batch_size]
             notes += _cached_batch(
-                [look_request(i, speech, language) for i in batch], describer, work, key
+                [look_request(i, speech, language, people(i.scene.index)) for i in batch],
+                describer,
+                work,
+                key,
             )
             bar.update(len(batch))
     return notes
 
 
-def look_request(item: SceneInput, speech: Sequence[SpeechSpan], language: str) -> DescribeRequest:
-    """The scene with only its own context: what is read in it and said around its pause."""
+def look_request(
+    item: SceneInput,
+    speech: Sequence[SpeechSpan],
+    language: str,
+    people: tuple[ScenePerson, ...] = (),
+) -> DescribeRequest:
+    """The scene with only its own context: its text, the dialogue around its pause, its people."""
     context = DescribeContext(
         on_screen_text=tuple(dict.fromkeys(t.text for t in item.text))[:MAX_TEXT_LINES],
         dialogue=dialogue_around(speech, item.slot)[:MAX_DIALOGUE_LINES],
+        people=people,
     )
     return scene_request(item, context, language)
 

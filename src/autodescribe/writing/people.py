@@ -93,7 +93,10 @@ class CastContextBuilder(SceneContextBuilder):
         self, scene_index: int, on_screen_text: Sequence[str] = (), dialogue: Sequence[str] = ()
     ) -> DescribeContext:
         context = super().request_context(scene_index, on_screen_text, dialogue)
-        return replace(context, people=scene_people(self.bank, scene_index, self.marks))
+        return replace(context, people=self.people_in(scene_index))
+
+    def people_in(self, scene_index: int) -> tuple[ScenePerson, ...]:
+        return scene_people(self.bank, scene_index, self.marks)
 
     def add(self, description: Description) -> None:
         super().add(description)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from autodescribe.backends.describe import Describer, describers
+from autodescribe.backends.describe import Describer, describer_class, describers
 from autodescribe.backends.describe.base import ChatDescriber
 from autodescribe.config import DescribeSettings, GapSettings
 from autodescribe.errors import ConfigError
@@ -22,6 +22,21 @@ from autodescribe.writing.look import look_scenes
 from autodescribe.writing.prompts import load_template
 from autodescribe.writing.similarity import embedding_model
 from autodescribe.writing.write import LineWriter, line_writer, write_lines
+
+
+def uses_two_passes(settings: DescribeSettings) -> bool:
+    """Look, then write: for every model describer unless told otherwise.
+
+    A writer model or several candidates need the writing pass, so they imply
+    it; `--one-pass` keeps one request per scene. The offline describer writes
+    in one pass by default: its notes and its line come from the same facts.
+    `settings.describer` must be resolved (not `auto`).
+    """
+    if settings.writer_model is not None or settings.candidates > 1:
+        return True
+    if settings.look_first is not None:
+        return settings.look_first
+    return issubclass(describer_class(settings.describer), ChatDescriber)
 
 
 def make_writer(settings: DescribeSettings) -> ChatDescriber | None:
@@ -70,7 +85,7 @@ def look_then_write(
 ) -> list[Description]:
     """Notes for every scene (batched), then each line in film order from them."""
     notes_key, lines_key = keys
-    notes = look_scenes(inputs, describer, work, notes_key, language, batch_size, speech)
+    notes = look_scenes(inputs, describer, work, notes_key, language, batch_size, speech, context)
 
     def chosen() -> LineWriter:
         return line_writer(describer(), writer(), settings.candidates)

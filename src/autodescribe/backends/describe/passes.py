@@ -54,6 +54,7 @@ def look_conversation(request: DescribeRequest, max_images: int) -> Conversation
         {
             "characters": "; ".join(f"{n} ({d})" if n else d for d, n in ctx.characters),
             "dialogue": " ".join(f'"{line}"' for line in ctx.dialogue),
+            "people": "; ".join(str(person) for person in ctx.people),
             "on_screen_text": " | ".join(ctx.on_screen_text),
         },
     )
@@ -85,6 +86,7 @@ def write_conversation(request: WriteRequest) -> Conversation:
             "characters": "; ".join(f"{n} ({d})" if n else d for d, n in ctx.characters),
             "previous": " ".join(ctx.previous),
             "dialogue": " ".join(f'"{line}"' for line in ctx.dialogue),
+            "people": "; ".join(str(person) for person in ctx.people),
             "on_screen_text": " | ".join(ctx.on_screen_text),
             "next": request.next_notes.strip(),
         },

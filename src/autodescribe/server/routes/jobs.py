@@ -50,7 +50,10 @@ def upload_form(choices: Choices) -> dict[str, Any]:
         "extended": _one_of_labelled(choices.extended_modes, defaults.extended),
         "loudness": _one_of_labelled(choices.loudness_presets, defaults.loudness),
         "transcribe": {"type": "boolean", "default": defaults.transcribe},
-        "look_first": {"type": "boolean", "default": defaults.look_first},
+        "look_first": {
+            "type": "boolean",
+            "description": "unset: two passes for model describers, one for the offline one",
+        },
         "candidates": {
             "type": "integer",
             "minimum": 1,

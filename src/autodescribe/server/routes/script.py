@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import ValidationError
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field, ValidationError
 
-from autodescribe.errors import AutodescribeError
+from autodescribe.errors import AutodescribeError, ConfigError
 from autodescribe.server.characters import with_mentions
 from autodescribe.server.routes import JobId, job_or_404, script_path
 from autodescribe.server.schemas import Problem
@@ -80,6 +81,45 @@ async def put_script(
     write_script(script, path)
     data: dict[str, Any] = to_jsonable(script)
     return data
+
+
+class Rewritten(BaseModel):
+    text: str = Field(description="the new words; empty when the writer had nothing to say")
+    candidates: list[str] = Field(description="the other lines offered, best first")
+
+
+@router.post(
+    "/cues/{number}/again",
+    response_model=Rewritten,
+    responses={code: {"model": Problem} for code in (404, 409, 422, 502)},
+    summary="Write one cue again from its notes (nothing is saved)",
+)
+def describe_cue_again(
+    request: Request,
+    job_id: JobId,
+    number: int = PathParam(ge=1, description="the cue, counted from 1"),
+    language: str | None = Query(None, max_length=8),
+) -> Rewritten:
+    """Ask the job's writer for new words for one cue; the editor decides whether to keep them."""
+    from autodescribe.formats.script_json import read_script
+    from autodescribe.server.schemas import JobOptions
+    from autodescribe.writing.redescribe import CueRequest, cue_budget, describe_cue_again
+
+    job = job_or_404(request, job_id)
+    if not job.finished:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the job is still running; wait for it")
+    script = read_script(script_path(request, job_id, language))
+    if number > len(script.cues):
+        raise HTTPException(404, f"no cue {number}: the script has {len(script.cues)}")
+    settings = JobOptions.model_validate(job.options).to_settings()
+    asked = CueRequest(number - 1, cue_budget(script, number - 1, settings.gaps.words_per_second))
+    try:
+        line = describe_cue_again(script, asked, settings.describe)
+    except ConfigError as exc:
+        raise HTTPException(422, _one_line(exc)) from None
+    except AutodescribeError as exc:  # the model or its server failed
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, _one_line(exc)) from None
+    return Rewritten(text=line.text, candidates=list(line.candidates))
 
 
 async def _body(request: Request) -> bytes:

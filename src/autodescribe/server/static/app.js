@@ -659,6 +659,7 @@ function cueEditor(cue, index) {
     text,
     ...candidateChoice(cue, number, text),
     ...(cue.notes ? [element("p", { class: "notes", text: `Seen in the scene: ${cue.notes}` })] : []),
+    ...describeAgain(cue, number, text),
     element("div", { class: "times" }, timeControl(cue, number, "start"), timeControl(cue, number, "end")),
   );
   return element("li", { "data-index": String(index) }, fieldset);
@@ -668,15 +669,59 @@ function cueEditor(cue, index) {
 // it can still be edited; the first option puts back the words the cue had.
 function candidateChoice(cue, number, text) {
   const candidates = cue.candidates || [];
-  if (!candidates.length) return [];
+  if (!candidates.length && !cue.notes) return [];
   const selectId = `cue-${number}-candidates`;
   const select = element("select", { id: selectId, "data-field": "candidate" });
-  select.append(element("option", { value: "", text: "The words as first written" }));
-  for (const candidate of candidates) select.append(element("option", { value: candidate, text: candidate }));
+  const label = element("label", { for: selectId, text: "Other versions" });
+  fillChoices(select, label, candidates);
   select.addEventListener("change", () => {
     text.value = select.value || cue.text;
   });
-  return [element("label", { for: selectId, text: "Other versions" }), select];
+  return [label, select];
+}
+
+// The select of other versions: the words the cue had first, then each offered line.
+function fillChoices(select, label, candidates) {
+  select.replaceChildren(element("option", { value: "", text: "The words as first written" }));
+  for (const candidate of candidates) select.append(element("option", { value: candidate, text: candidate }));
+  select.hidden = label.hidden = !candidates.length;
+}
+
+// A cue written from notes can be written again: the writer alone is asked, and the new words go
+// into the Words field (nothing is saved until the script is).
+function describeAgain(cue, number, text) {
+  if (!cue.notes) return [];
+  const statusId = `cue-${number}-again-status`;
+  const status = element("p", { id: statusId, role: "status", class: "status" });
+  const button = element(
+    "button",
+    { type: "button", class: "secondary", id: `cue-${number}-again`, "aria-describedby": statusId },
+    "Describe again",
+    element("span", { class: "visually-hidden", text: ` description ${number}` }),
+  );
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = `Writing description ${number} again…`;
+    try {
+      const result = await api(`/v1/jobs/${page.id}/script/cues/${number}/again`, { method: "POST" });
+      // the new lines offered first, then the words the cue had and the lines offered before
+      const offered = [...result.candidates, cue.text, ...(cue.candidates || [])].filter(
+        (t, i, all) => t && t !== result.text && all.indexOf(t) === i,
+      );
+      text.value = result.text;
+      const select = byId(`cue-${number}-candidates`);
+      fillChoices(select, select.previousElementSibling, offered);
+      const others = offered.length === 1 ? "1 other version" : `${offered.length} other versions`;
+      status.textContent = result.text
+        ? `New words for description ${number}, ${others}. Save the script to keep them.`
+        : `The writer had nothing new to say for description ${number}.`;
+    } catch (error) {
+      status.textContent = `Not written again: ${error.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return [element("div", { class: "again" }, button, status)];
 }
 
 function timeControl(cue, number, edge) {
