@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -239,6 +239,26 @@ def test_only_thumbnails_are_written_and_the_bank_is_plain_json(analysed: Analys
     assert written == sorted(f"{c.id}.jpg" for c in analysed.bank.characters)
     stored = json.loads(json.dumps(to_jsonable(analysed.bank)))
     assert from_jsonable(CharacterBank, stored) == analysed.bank
+
+
+def test_keyframes_looked_at_in_threads_give_the_same_people(
+    analysed: Analysed, analyzer: FaceAnalyzer, tmp_path: Path
+) -> None:
+    """dlib looks at several keyframes at once; identities still follow the film's order."""
+    assert getattr(analyzer, "thread_safe", False)
+    bank = find_characters(
+        analysed.scenes,
+        analysed.stills,
+        analysed.texts,
+        analysed.film.dialogue,
+        CharacterSettings(),
+        tmp_path,
+        analyzer,
+    )
+    unplaced = [replace(c, thumbnail=Path(str(c.thumbnail)).name) for c in bank.characters]
+    expected = [replace(c, thumbnail=Path(str(c.thumbnail)).name) for c in analysed.bank.characters]
+    assert unplaced == expected
+    assert bank.casts == analysed.bank.casts
 
 
 # -- the people, as the describers are told about them and say them ---------------------------

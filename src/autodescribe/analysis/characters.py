@@ -1,7 +1,8 @@
 """Characters: the people of a film, found by their faces on the scenes' keyframes.
 
 Each scene's keyframe stills (already saved by the frame pass) are scaled to
-`max_side` and searched for faces; each face gets a descriptor. The faces of
+`max_side` and searched for faces, several at a time when the analyzer is
+thread-safe; each face gets a descriptor. The faces of
 the whole film are then grouped into identities by Chinese whispers (Biemann,
 2006) over the graph linking faces closer than `threshold`, with one more
 constraint: two faces on one keyframe are two people. Identities seen on
@@ -36,11 +37,14 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -72,6 +76,11 @@ LEFT, RIGHT = 0.4, 0.6  # face centre across the frame's width
 THUMBNAIL_SIDE = 160
 _THUMBNAIL_MARGIN = 0.3  # of the face box, added on each side of a thumbnail
 _ITERATIONS = 30
+# Keyframes looked at at once by a thread-safe analyzer: one per core, up to 4 (each
+# thread holds its own detector and network).
+_WORKERS = max(1, min(os.cpu_count() or 1, 4))
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -160,15 +169,29 @@ def sight_faces(
     the next, and the sightings a person needs (`min_sightings`) are what keep
     such a one-off out of the film's people.
     """
+    keyframes = [(scene.index, time) for scene in scenes for time in scene.keyframe_times]
+
+    def look(keyframe: tuple[int, float]) -> list[Sighting]:
+        pixels = load_scaled(Path(stills_by_time[keyframe[1]]), max_side)
+        return _faces(analyzer, pixels, *keyframe)
+
     frames: list[list[Sighting]] = []
-    total = sum(len(scene.keyframe_times) for scene in scenes)
-    with progress("faces", total, unit="frames") as bar:
-        for scene in scenes:
-            for time in scene.keyframe_times:
-                pixels = load_scaled(Path(stills_by_time[time]), max_side)
-                frames.append(_faces(analyzer, pixels, scene.index, time))
-                bar.update(1)
+    with progress("faces", len(keyframes), unit="frames") as bar:
+        for faces in _in_order(look, keyframes, getattr(analyzer, "thread_safe", False)):
+            frames.append(faces)
+            bar.update(1)
     return frames
+
+
+def _in_order(
+    look: Callable[[_Item], _Result], items: Sequence[_Item], threads: bool
+) -> Iterator[_Result]:
+    """`look` at each item, results in the items' order; in a thread pool when `threads`."""
+    if not threads or _WORKERS == 1:
+        yield from map(look, items)
+        return
+    with ThreadPoolExecutor(_WORKERS, thread_name_prefix="faces") as pool:
+        yield from pool.map(look, items)  # a failure cancels the items not yet started
 
 
 def _faces(analyzer: FaceAnalyzer, pixels: np.ndarray, scene: int, time: float) -> list[Sighting]:

@@ -9,6 +9,10 @@ gain would push the true peak over the limit does the render go through
 `loudnorm`, measured by its own analysis pass, whose dynamic mode then limits
 gently. (Measuring with `loudnorm` every time cost eight times as much on a
 minute of mix: it resamples everything to 192 kHz.)
+
+The mix is written to a raw spool file as it is measured, and every later
+pass (the `loudnorm` analysis, the encode) reads that file: the programme is
+decoded, resampled and mixed once, which cost as much as the measuring itself.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 import av
 import av.filter
@@ -190,7 +195,8 @@ def measure_mix(
 
 
 def plan_loudness(
-    mix: Callable[[], Iterable[np.ndarray]],
+    mix: Iterable[np.ndarray],
+    spool: Path,
     preset: LoudnessPreset,
     dialogue: Sequence[tuple[float, float]],
     duration: float,
@@ -198,12 +204,14 @@ def plan_loudness(
 ) -> LoudnessPlan:
     """Measure the float mix once and plan the constant gain that brings it to `preset`.
 
-    `mix` makes the (samples, channels) float32 blocks afresh at each call: a
-    second pass is made only when the gain would lift the true peak over the
+    The (samples, channels) float32 blocks of `mix` are written to `spool` as raw
+    48 kHz float32 (`raw_float` reads it) while they are measured; a second pass,
+    over the spool, is made only when the gain would lift the true peak over the
     limit, to measure it for `loudnorm`.
     """
     gated = preset.dialogue_gated and bool(dialogue)
-    levels = measure_mix(mix(), channels, dialogue if gated else (), duration)
+    with open(spool, "wb") as out:
+        levels = measure_mix(_spooled(mix, out), channels, dialogue if gated else (), duration)
     measured, dialogue_lufs = levels.integrated_lufs, levels.dialogue_lufs
     if measured is None:  # silence: nothing to normalise
         return LoudnessPlan(preset.name, "anull", None, dialogue_lufs, 0.0)
@@ -214,8 +222,7 @@ def plan_loudness(
     gain = target - measured
     ceiling = preset.max_true_peak_dbtp - PEAK_HEADROOM_DB
     if levels.true_peak_dbtp is not None and levels.true_peak_dbtp + gain > ceiling:
-        raw = (np.asarray(b, "<f4").tobytes() for b in mix())
-        analysis = _loudnorm_analysis(raw, preset, duration, channels)
+        analysis = _loudnorm_analysis(spool, preset, duration, channels)
         return LoudnessPlan(
             preset.name,
             _loudnorm(analysis, target, preset),
@@ -225,6 +232,13 @@ def plan_loudness(
         )
     volume = f"volume={10 ** (gain / 20):.8f}"
     return LoudnessPlan(preset.name, volume, measured, dialogue_lufs, round(gain, 2))
+
+
+def _spooled(blocks: Iterable[np.ndarray], out: IO[bytes]) -> Iterator[np.ndarray]:
+    """`blocks` passed on unchanged, each also written to `out` as little-endian float32."""
+    for block in blocks:
+        out.write(np.ascontiguousarray(block, "<f4").tobytes())
+        yield block
 
 
 def _loudnorm(analysis: dict[str, str], target: float, preset: LoudnessPreset) -> str:
@@ -240,12 +254,12 @@ def _loudnorm(analysis: dict[str, str], target: float, preset: LoudnessPreset) -
 
 
 def _loudnorm_analysis(
-    blocks: Iterable[bytes], preset: LoudnessPreset, duration: float, channels: int
+    spool: Path, preset: LoudnessPreset, duration: float, channels: int
 ) -> dict[str, str]:
-    """loudnorm's first pass over the raw mix: its measured input figures."""
+    """loudnorm's first pass over the raw mix in `spool`: its measured input figures."""
     af = f"loudnorm=I={preset.target_lufs}:TP={preset.max_true_peak_dbtp}:LRA=20:print_format=json"
-    args = [*raw_float(channels), "-i", "pipe:0", "-af", af, "-f", "null", "-"]
-    stderr = run_ffmpeg(args, "loudness", duration=duration, stdin=blocks)
+    args = [*raw_float(channels), "-i", str(spool), "-af", af, "-f", "null", "-"]
+    stderr = run_ffmpeg(args, "loudness", duration=duration)
     start, end = stderr.rfind("{"), stderr.rfind("}")
     try:
         data: dict[str, str] = json.loads(stderr[start : end + 1])

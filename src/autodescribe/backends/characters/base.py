@@ -10,6 +10,10 @@ An analyzer may also offer `check_installed()` (a static or class method)
 that raises `BackendUnavailable` with an install hint when its library or
 models are missing, without loading anything: `--characters auto` uses it to
 skip the stage on machines without them.
+
+An analyzer whose `detect` may be called from several threads at once says so
+with a class attribute `thread_safe = True`; the stage then looks at several
+keyframes at a time (worth it where the library releases the GIL).
 """
 
 from __future__ import annotations
