@@ -10,12 +10,16 @@ at least 2 s of speech), the distance between their mean vectors is taken; the
 largest is the score. One voice keeps its timbre and scores low whatever it
 says; a second voice for a stretch moves that stretch's mean away.
 
-Measured (`tests/unit/test_speakers.py` generates the material): piper's joe
-voice, espeak-ng's English voices and espeak-ng's female variant, three or four
-sentences each, scored 0.79 to 1.16 alone (also with a quieter middle sentence
-or white noise added); any two of them put together (A B, A B A, A A B) scored
-1.48 to 1.79, joe against espeak-ng at the same median pitch (105 Hz) included.
-`MAX_ONE_VOICE` sits between the two.
+Measured when the threshold was chosen, on speech from our own voices
+(`testing.voice_samples`): piper's joe voice (also sped up 1.3x), espeak-ng's
+English voices and its female variant `en+f3`, two to four sentences each,
+scored 0.79 to 1.16 alone (also with a quieter middle sentence, or white noise
+added); any two of them put together (A B, A B A, A A B: 48 samples) scored
+1.48 to 1.79, joe against espeak-ng at the same median pitch (105 Hz)
+included. `MAX_ONE_VOICE` sits between the two. `tests/unit/test_sample_check.py`
+repeats the joe and espeak-ng cases. Recordings of people (room noise, a
+livelier voice) were not at hand: if it refuses real one-voice samples, raise
+the threshold with the figures that show it.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ text: the same line always has the same length (reruns keep their cue times).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import os
 from pathlib import Path
@@ -33,8 +32,10 @@ from autodescribe.media.audio import read_audio
 from autodescribe.media.tempo import change_tempo
 from autodescribe.util.hub import HubOffline, hub_file
 
-if importlib.util.find_spec("pocket_tts") is None:  # the registry says this in one line
-    raise ImportError("Pocket TTS is not installed; " + install_hint("clone"))
+try:
+    import pocket_tts
+except ImportError as exc:  # the registry turns this into one line
+    raise ImportError("Pocket TTS is not installed; " + install_hint("clone")) from exc
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,6 @@ class PocketVoice:
 
     def _voice_state(self, sample: Path, identity: str, state_dir: str | None) -> Any:
         """The model's state after hearing `sample`, from the work folder when made before."""
-        from pocket_tts import export_model_state
-
         digest = hashlib.sha256(sample.read_bytes()).hexdigest()
         key = hashlib.sha256(f"{digest}\n{identity}".encode()).hexdigest()[:16]
         cached = Path(state_dir) / f"pocket-voice-{key}.safetensors" if state_dir else None
@@ -107,7 +106,7 @@ class PocketVoice:
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             partial = cached.with_name(cached.name + f".{os.getpid()}.tmp")
-            export_model_state(state, partial)
+            pocket_tts.export_model_state(state, partial)
             partial.replace(cached)
         return state
 
@@ -115,6 +114,8 @@ class PocketVoice:
         import torch
 
         rate = check_rate(rate)
+        if not text.strip():
+            return np.zeros(0, np.float32)
         seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -140,7 +141,6 @@ def model_identity(language: str, config: str | None) -> str:
 def load_model(language: str, config: str | None = None) -> Any:
     """Kyutai's voice-cloning model for `language`, or the model of the YAML `config`."""
     import torch
-    from pocket_tts import TTSModel
 
     if config is not None:
         path = Path(config).expanduser()
@@ -150,9 +150,9 @@ def load_model(language: str, config: str | None = None) -> Any:
             )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # a config without weights gets the same random voice each time
-            return TTSModel.load_model(config=str(path))
+            return pocket_tts.TTSModel.load_model(config=str(path))
     fetch_weights(LANGUAGES[language])
-    model = TTSModel.load_model(language=LANGUAGES[language])
+    model = pocket_tts.TTSModel.load_model(language=LANGUAGES[language])
     if not model.has_voice_cloning:
         raise ModelNotAvailable("Pocket TTS's voice-cloning weights are gated", _GATED_HINT)
     return model
