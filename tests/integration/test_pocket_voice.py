@@ -140,3 +140,18 @@ def test_without_pocket_tts_the_voice_says_how_to_install_it(narrator: Path) -> 
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode != 0
     assert 'pip install "autodescribe[clone]"' in run.stderr.strip().splitlines()[-1]
+
+
+def test_voices_lists_the_cloning_voice_for_the_languages_it_speaks(
+    use_hub,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from autodescribe.cli import app
+
+    use_hub("http://127.0.0.1:9", tmp_path, offline=True)
+    french = CliRunner().invoke(app, ["voices", "--language", "fr"]).stdout
+    polish = CliRunner().invoke(app, ["voices", "--language", "pl"]).stdout
+    assert "  fr   pocket     --voice-sample FILE" in french
+    assert "pocket" not in polish

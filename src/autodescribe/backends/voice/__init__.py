@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autodescribe.backends.voice.base import Voice, normalise_language, primary_language
-from autodescribe.errors import ConfigError
+from autodescribe.errors import AutodescribeError, ConfigError
 from autodescribe.registry import Registry
 from autodescribe.util.cache import file_fingerprint
 
@@ -114,6 +114,23 @@ def _check_sample_fits(backend: str, clones: bool, sample: str | None) -> None:
         )
 
 
+def voices_without_sample() -> list[str]:
+    """The voices that speak with no sample to clone: what a form without an upload offers.
+
+    A voice whose library is not installed here is left out too (it could not speak).
+    """
+    found = []
+    for name in voices.names():
+        try:
+            clones = bool(getattr(voices.load(name), "clones", False))
+        except AutodescribeError as exc:
+            log.debug("voice %s is not offered: %s", name, exc)
+            continue
+        if not clones:
+            found.append(name)
+    return found
+
+
 def voice_for_language(language: str, preferred: str = "piper", name: str | None = None) -> Voice:
     """The voice `choose_voice` picks, loaded."""
     return choose_voice(language, preferred, name).create(language)
@@ -128,4 +145,5 @@ __all__ = [
     "primary_language",
     "voice_for_language",
     "voices",
+    "voices_without_sample",
 ]

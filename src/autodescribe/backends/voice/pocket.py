@@ -59,6 +59,7 @@ class PocketVoice:
     name: ClassVar[str] = "pocket"
     clones: ClassVar[bool] = True  # needs a voice sample
     fallback: ClassVar[str] = "piper"  # the usual voice of languages Pocket TTS does not speak
+    languages: ClassVar[tuple[str, ...]] = tuple(LANGUAGES)
 
     def __init__(
         self,
