@@ -54,6 +54,18 @@ def test_narration_speaks_in_the_cloned_voice_and_passes_check(
 ) -> None:
     code, said = _narrate(sample.path, tmp_path, caplog, *cloning)
     assert code == 0, said[-3000:]
+    _assert_cloned(tmp_path)
+    passes_check(tmp_path, "sample", sample.path)
+
+    # render speaks the script again in the same voice
+    script = tmp_path / "sample.script.json"
+    render = ["render", sample.path, "--script", str(script), "-o", str(tmp_path / "again")]
+    result = CliRunner().invoke(app, [*render, "--revoice", *cloning])
+    assert result.exit_code == 0, result.output
+    assert _cue_rates(tmp_path / "again") == {24000}
+
+
+def _assert_cloned(tmp_path: Path) -> None:
     assert _cue_rates(tmp_path) == {24000}, "every cue was spoken by Pocket TTS"
     script = json.loads((tmp_path / "sample.script.json").read_text(encoding="utf-8"))
     assert script["settings"]["voice"]["voice"] == "pocket"
@@ -62,7 +74,6 @@ def test_narration_speaks_in_the_cloned_voice_and_passes_check(
         heard = stem[int(cue["start"] * rate) : int(cue["end"] * rate)]
         assert np.abs(heard).max() > 0.01, f"the cue at {cue['start']} s is silent"
     assert len(list(tmp_path.glob(".sample.autodescribe/voice-sample-*/*.safetensors"))) == 1
-    passes_check(tmp_path, "sample", sample.path)
 
 
 def test_polish_keeps_its_usual_voice_said_in_one_line(
