@@ -100,6 +100,11 @@ def test_a_language_it_does_not_speak_keeps_its_usual_voice(
     ]
 
 
+def test_a_model_that_is_not_a_config_is_refused_when_chosen(narrator: Path) -> None:
+    with pytest.raises(ConfigError, match="no Pocket TTS config at pl_PL-gosia-medium"):
+        choose_voice("en", "pocket", "pl_PL-gosia-medium", str(narrator))
+
+
 def test_a_voice_that_cannot_clone_refuses_a_sample(narrator: Path) -> None:
     with pytest.raises(ConfigError, match="use --voice pocket"):
         choose_voice("en", "espeak-ng", sample=str(narrator))

@@ -89,8 +89,11 @@ class PocketVoice:
 
     @classmethod
     def prepare(cls, language: str, name: str | None = None) -> None:
-        """Fetch the released model for `language` now (not after describing); a config is local."""
-        if name is None and cls.supports(language):
+        """Fetch the released model for `language` now (not after describing), or check that
+        the config `name` is there."""
+        if name is not None:
+            config_path(name)
+        elif cls.supports(language):
             fetch_weights(LANGUAGES[primary_language(language)])
 
     def _voice_state(self, sample: Path, identity: str, state_dir: str | None) -> Any:
@@ -144,11 +147,7 @@ def load_model(language: str, config: str | None = None) -> Any:
     import torch
 
     if config is not None:
-        path = Path(config).expanduser()
-        if path.suffix not in (".yaml", ".yml") or not path.is_file():
-            raise ConfigError(
-                f"no Pocket TTS config at {config}", "give the path of a Pocket TTS .yaml config"
-            )
+        path = config_path(config)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # a config without weights gets the same random voice each time
             return pocket_tts.TTSModel.load_model(config=str(path))
@@ -157,6 +156,17 @@ def load_model(language: str, config: str | None = None) -> Any:
     if not model.has_voice_cloning:
         raise ModelNotAvailable("Pocket TTS's voice-cloning weights are gated", _GATED_HINT)
     return model
+
+
+def config_path(config: str) -> Path:
+    """The YAML file `config` names; `ConfigError` when it is not one."""
+    path = Path(config).expanduser()
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        raise ConfigError(
+            f"no Pocket TTS config at {config}",
+            "give the path of a Pocket TTS .yaml config, or leave --voice-name out",
+        )
+    return path
 
 
 def fetch_weights(config_name: str) -> None:
