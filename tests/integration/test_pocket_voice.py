@@ -160,3 +160,16 @@ def test_voices_lists_the_cloning_voice_for_the_languages_it_speaks(
     polish = CliRunner().invoke(app, ["voices", "--language", "pl"]).stdout
     assert "  fr   pocket     --voice-sample FILE" in french
     assert "pocket" not in polish
+
+
+def test_loading_the_voice_leaves_torch_threads_as_they_were() -> None:
+    """pocket_tts sets one thread for the whole process at import; the describer needs more."""
+    code = (
+        "import torch; torch.set_num_threads(2)\n"
+        "from autodescribe.backends.voice import voices\n"
+        "voices.load('pocket')\n"
+        "print(torch.get_num_threads())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "2"

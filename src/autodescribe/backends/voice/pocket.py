@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
 from autodescribe.backends.voice.base import check_rate, primary_language
 from autodescribe.errors import ConfigError, ModelNotAvailable, install_hint
@@ -32,10 +33,15 @@ from autodescribe.media.audio import read_audio
 from autodescribe.media.tempo import change_tempo
 from autodescribe.util.hub import HubOffline, hub_file
 
+_threads = torch.get_num_threads()
 try:
     import pocket_tts
 except ImportError as exc:  # the registry turns this into one line
     raise ImportError("Pocket TTS is not installed; " + install_hint("clone")) from exc
+finally:
+    # pocket_tts sets torch to one thread for the whole process when imported: the
+    # describer and every other torch stage of the run keep their threads.
+    torch.set_num_threads(_threads)
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +109,6 @@ class PocketVoice:
         cached = Path(state_dir) / f"pocket-voice-{key}.safetensors" if state_dir else None
         if cached is not None and cached.is_file():
             return self._model.get_state_for_audio_prompt(cached)
-        import torch
-
         audio = read_audio(sample, self.sample_rate)
         state = self._model.get_state_for_audio_prompt(torch.from_numpy(audio)[None])
         if cached is not None:
@@ -115,8 +119,6 @@ class PocketVoice:
         return state
 
     def synthesize(self, text: str, rate: float = 1.0) -> np.ndarray:
-        import torch
-
         rate = check_rate(rate)
         if not text.strip():
             return np.zeros(0, np.float32)
@@ -144,8 +146,6 @@ def model_identity(language: str, config: str | None) -> str:
 
 def load_model(language: str, config: str | None = None) -> Any:
     """Kyutai's voice-cloning model for `language`, or the model of the YAML `config`."""
-    import torch
-
     if config is not None:
         path = config_path(config)
         with torch.random.fork_rng(devices=[]):
