@@ -108,7 +108,9 @@ class PocketVoice:
         key = hashlib.sha256(f"{digest}\n{identity}".encode()).hexdigest()[:16]
         cached = Path(state_dir) / f"pocket-voice-{key}.safetensors" if state_dir else None
         if cached is not None and cached.is_file():
+            log.info("speaking in the voice of %s, as learnt before (%s)", sample.name, cached)
             return self._model.get_state_for_audio_prompt(cached)
+        log.info("learning the voice of %s", sample.name)
         audio = read_audio(sample, self.sample_rate)
         state = self._model.get_state_for_audio_prompt(torch.from_numpy(audio)[None])
         if cached is not None:
