@@ -96,8 +96,9 @@ def set_hub_env(monkeypatch: pytest.MonkeyPatch, endpoint: str, home: Path, offl
 class HubServer:
     """A running hub_server.py: local folders served under Hugging Face repository names."""
 
-    def __init__(self, repos: dict[str, Path]) -> None:
+    def __init__(self, repos: dict[str, Path], gated: tuple[str, ...] = ()) -> None:
         args = [arg for repo, folder in repos.items() for arg in ("--repo", f"{repo}={folder}")]
+        args += [arg for repo in gated for arg in ("--gated", repo)]
         self.process = subprocess.Popen(
             [sys.executable, str(HUB_SERVER), *args], stdout=subprocess.PIPE, text=True
         )
@@ -129,12 +130,13 @@ def use_hub(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 
 @pytest.fixture(scope="session")
-def start_hub() -> Iterator[Callable[[dict[str, Path]], HubServer]]:
-    """Start a local hub serving `{repo id: folder}`; stopped at the end of the session."""
+def start_hub() -> Iterator[Callable[..., HubServer]]:
+    """Start a local hub serving `{repo id: folder}` (and refusing the `gated` repository
+    ids); stopped at the end of the session."""
     hubs: list[HubServer] = []
 
-    def start(repos: dict[str, Path]) -> HubServer:
-        hubs.append(HubServer(repos))
+    def start(repos: dict[str, Path], gated: tuple[str, ...] = ()) -> HubServer:
+        hubs.append(HubServer(repos, gated))
         return hubs[-1]
 
     yield start

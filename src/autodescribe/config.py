@@ -111,6 +111,9 @@ class TranslateSettings(_Section):
 class VoiceSettings(_Section):
     voice: str = "piper"
     name: str | None = Field(None, description="voice model name or path; None = the default")
+    sample: str | None = Field(
+        None, description="a recording of the narrator whose voice a cloning voice speaks with"
+    )
     headroom_db: float = Field(3.0, description="peak level below full scale for narration")
 
 

@@ -33,7 +33,7 @@ from autodescribe.backends.describe.base import ChatDescriber
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.transcribe import transcribers
 from autodescribe.backends.translate import Translator, translators
-from autodescribe.backends.voice import VoiceChoice, choose_voice, voices
+from autodescribe.backends.voice import VoiceChoice, voices
 from autodescribe.config import NarrateJob, NarrateSettings
 from autodescribe.errors import MediaError
 from autodescribe.media.probe import probe
@@ -55,6 +55,7 @@ from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
 from autodescribe.util.progress import overall
+from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
 from autodescribe.writing.describe import SceneInput, describe_scenes
@@ -166,8 +167,7 @@ def _narrate(job: NarrateJob) -> NarrateResult:
     languages = [check_language(code) for code in settings.languages]
     info = probe(job.video)
     # Before any long work: a voice to download fails (or is fetched) now, not after describing.
-    voice = settings.voice
-    chosen = {code: choose_voice(code, voice.voice, voice.name) for code in languages}
+    chosen = choose_voices(languages, settings.voice)
     with overall(stage_plan(settings, len(languages))):
         return _narrate_probed(job, info, languages, chosen)
 
@@ -410,7 +410,7 @@ def _speak(
     language = described.language
     slots = {item.scene.index: item.slot for item in analysis.inputs}
     items = [(d, slots[d.scene]) for d in described.descriptions if d.text and not d.skip]
-    voice = Lazy(lambda: chosen.create(language))
+    voice = Lazy(lambda: chosen.create(language, state_folder(work, chosen)))
     level = analysis.speech.dialogue_rms_db
     speak = SpeakSettings(settings.voice, settings.fit, round(float(level), 1), info.frame_seconds)
     voice_key = stable_hash("voice", described.key, speak, chosen.identity)

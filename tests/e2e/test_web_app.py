@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from autodescribe.backends.describe import describers
-from autodescribe.backends.voice import voices
+from autodescribe.backends.voice import voices_without_sample
 from autodescribe.presets import EXTENDED_MODES, PRESETS
 from autodescribe.server.schemas import JobOptions
 
@@ -103,7 +103,7 @@ def test_upload_options_are_the_servers_choices(
     assert loudness.evaluate(OPTION_VALUES) == list(PRESETS)
     assert extended.evaluate(OPTION_VALUES) == list(EXTENDED_MODES)
     assert page.get_by_label("Describer").evaluate(OPTION_VALUES) == describers.names()
-    assert page.get_by_label("Voice").evaluate(OPTION_VALUES) == voices.names()
+    assert page.get_by_label("Voice").evaluate(OPTION_VALUES) == voices_without_sample()
     defaults = JobOptions()
     assert loudness.input_value() == defaults.loudness
     assert extended.input_value() == defaults.extended

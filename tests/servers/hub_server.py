@@ -12,6 +12,9 @@ Each repository is a local folder served under a real repository name:
 
     python tests/servers/hub_server.py --repo rhasspy/piper-voices=/tmp/voices ...
 
+`--gated REPO` serves a repository whose terms this user has not accepted: every
+request for it gets the Hub's `GatedRepo` refusal (401 without a token, 403 with one).
+
 It prints its port on the first stdout line. GET /stats returns how many times
 each file was downloaded (`{"downloads": {"repo/path": n}}`); POST /stats/reset clears it.
 """
@@ -53,9 +56,10 @@ class Repo:
 class Hub(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, repos: dict[str, Repo]) -> None:
+    def __init__(self, repos: dict[str, Repo], gated: frozenset[str] = frozenset()) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.repos = repos
+        self.gated = gated
         self.downloads: dict[str, int] = {}
         self.lock = threading.Lock()
 
@@ -96,6 +100,11 @@ class Handler(BaseHTTPRequestHandler):
             self._error(404, "NotFound", f"no route for {path}", send_body)
 
     def _repo(self, repo_id: str, revision: str | None, send_body: bool) -> Repo | None:
+        if repo_id in self.server.gated:
+            status = 403 if self.headers.get("Authorization") else 401
+            message = f"Access to model {repo_id} is restricted. Please log in."
+            self._error(status, "GatedRepo", message, send_body)
+            return None
         repo = self.server.repos.get(repo_id)
         if repo is None:
             self._error(404, "RepoNotFound", "Repository not found", send_body)
@@ -190,12 +199,13 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", action="append", default=[], metavar="ID=FOLDER")
+    parser.add_argument("--gated", action="append", default=[], metavar="ID")
     args = parser.parse_args()
     repos = {}
     for item in args.repo:
         repo_id, _, folder = item.partition("=")
         repos[repo_id] = Repo(repo_id, Path(folder))
-    server = Hub(repos)
+    server = Hub(repos, frozenset(args.gated))
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -18,8 +18,8 @@ from autodescribe.backends.describe import describers
 from autodescribe.backends.describe.models import PRESETS as MODEL_PRESETS
 from autodescribe.backends.shots import shot_detectors
 from autodescribe.backends.translate import translators
-from autodescribe.backends.voice import voices
-from autodescribe.config import CHARACTER_MODES, CharacterSettings, DescribeSettings
+from autodescribe.backends.voice import CLONING_VOICE, voices
+from autodescribe.config import CHARACTER_MODES, CharacterSettings, DescribeSettings, VoiceSettings
 from autodescribe.presets import EXTENDED_MODES, PRESETS
 
 NO_TRANSLATOR = "none"
@@ -130,9 +130,29 @@ VoiceModel = Annotated[
     str | None,
     typer.Option(
         metavar="NAME",
-        help="a piper voice (pl_PL-gosia-medium: fetched once; see `voices`) or .onnx path",
+        help="a piper voice (pl_PL-gosia-medium: fetched once; see `voices`) or .onnx path; "
+        "with --voice-sample, a Pocket TTS .yaml config (default: Kyutai's model)",
     ),
 ]
+VoiceSample = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="speak in the voice of this recording of one person (3 to 30 s, 5 to 10 s is "
+        'best; checked first), cloned by Pocket TTS: pip install "autodescribe[clone]". '
+        "Languages it does not speak keep their usual voice",
+    ),
+]
+
+
+def voice_settings(voice: Enum, name: str | None, sample: Path | None) -> VoiceSettings:
+    """The voice options as settings: a sample with the default voice means the cloning one."""
+    backend = str(voice.value)
+    if sample is not None and backend == DEFAULT_VOICE.value:
+        backend = CLONING_VOICE
+    return VoiceSettings(voice=backend, name=name, sample=str(sample) if sample else None)
+
+
 Extended = Annotated[
     ExtendedName,
     typer.Option(

@@ -28,6 +28,7 @@ def narrate(
     ] = opt.DEFAULT_TRANSLATOR,
     voice: opt.Voice = opt.DEFAULT_VOICE,
     voice_name: opt.VoiceModel = None,
+    voice_sample: opt.VoiceSample = None,
     language: Annotated[
         list[str] | None,
         typer.Option(
@@ -88,7 +89,6 @@ def narrate(
             SceneSettings,
             ShotSettings,
             TranslateSettings,
-            VoiceSettings,
         )
         from autodescribe.pipeline import check_settings
         from autodescribe.pipeline import narrate as run_pipeline
@@ -112,7 +112,7 @@ def narrate(
             ),
             translate=TranslateSettings(translator=chosen_translator),
             characters=CharacterSettings(enabled=characters.value, mark_faces=mark_faces),
-            voice=VoiceSettings(voice=voice.value, name=voice_name),
+            voice=opt.voice_settings(voice, voice_name, voice_sample),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(
                 loudness=loudness.value,

@@ -30,6 +30,7 @@ def render(
     ] = "en",
     voice: opt.Voice = opt.DEFAULT_VOICE,
     voice_name: opt.VoiceModel = None,
+    voice_sample: opt.VoiceSample = None,
     extended: opt.Extended = opt.DEFAULT_EXTENDED,
     loudness: opt.Loudness = opt.DEFAULT_LOUDNESS,
     original_default: opt.OriginalDefault = False,
@@ -53,13 +54,12 @@ def render(
             NarrateJob,
             NarrateSettings,
             RenderSettings,
-            VoiceSettings,
         )
         from autodescribe.render.from_script import render_script
 
         settings = NarrateSettings(
             languages=[language],
-            voice=VoiceSettings(voice=voice.value, name=voice_name),
+            voice=opt.voice_settings(voice, voice_name, voice_sample),
             fit=FitSettings(extended=extended.value),
             render=RenderSettings(
                 loudness=loudness.value,

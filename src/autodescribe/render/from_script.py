@@ -15,7 +15,6 @@ from pathlib import Path
 
 from autodescribe.analysis.characters import mentioned_people
 from autodescribe.analysis.speech import speech_stage
-from autodescribe.backends.voice import choose_voice
 from autodescribe.config import NarrateJob
 from autodescribe.formats import dapt, read_clock, read_cues
 from autodescribe.formats.script_json import read_script
@@ -27,6 +26,7 @@ from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
+from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken_before
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,14 @@ def _render_script(
     info = probe(job.video)
     script = load_script(script_path, settings.languages[0], info.duration, revoice)
     language = check_language(script.language)
-    chosen = choose_voice(language, settings.voice.voice, settings.voice.name)  # before long work
+    chosen = choose_voices([language], settings.voice)[language]  # before long work
     work = WorkDir(job.work_dir, force=settings.force)
     speech, speech_key = speech_stage(info, job, work)
     items = plan_items(script.cues, speech.spans, info.duration, language)
     speak = SpeakSettings(
         settings.voice, settings.fit, round(float(speech.dialogue_rms_db), 1), info.frame_seconds
     )
-    voice = Lazy(lambda: chosen.create(language))
+    voice = Lazy(lambda: chosen.create(language, state_folder(work, chosen)))
     try:
         key = stable_hash("voice-script", speech_key, language, speak, chosen.identity)
         recorded = {c.text: c.audio for c in script.cues if c.audio and Path(c.audio).is_file()}

@@ -77,10 +77,11 @@ class JobOptions(BaseModel):
     @field_validator("voice")
     @classmethod
     def _known_voice(cls, value: str) -> str:
-        from autodescribe.backends.voice import voices
+        from autodescribe.backends.voice import voices_without_sample
 
-        if value not in voices.names():
-            raise ValueError(f"unknown voice; use one of: {', '.join(voices.names())}")
+        offered = voices_without_sample()
+        if value not in offered:
+            raise ValueError(f"unknown voice; use one of: {', '.join(offered)}")
         return value
 
     def to_settings(self) -> NarrateSettings:

@@ -134,6 +134,7 @@ def _unreachable(what: str) -> ModelNotAvailable:
 def _calling_hub(repo: str, filename: str, what: str, call: Callable[[], T]) -> T:
     from huggingface_hub.errors import (
         EntryNotFoundError,
+        GatedRepoError,
         HfHubHTTPError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
@@ -143,6 +144,11 @@ def _calling_hub(repo: str, filename: str, what: str, call: Callable[[], T]) -> 
     where = hub_endpoint()
     try:
         return call()
+    except GatedRepoError as exc:  # a kind of RepositoryNotFoundError: said before it
+        raise ModelNotAvailable(
+            f"{what}: the repository '{repo}' on {where} is gated",
+            f"accept its terms at {where}/{repo} and log in with `hf auth login`, then rerun",
+        ) from exc
     except RepositoryNotFoundError as exc:
         raise ModelNotAvailable(
             f"{what}: the repository '{repo}' was not found on {where}",

@@ -1,7 +1,8 @@
 """Which voices speak a language here, and which can be fetched: what `autodescribe voices` shows.
 
 Installed: the bundled English piper voice, piper voices already in the Hub
-cache, and espeak-ng (the formant fallback for about 130 languages).
+cache, espeak-ng (the formant fallback for about 130 languages), and the
+voices that clone a `--voice-sample` (their gated model is fetched on first use).
 Fetchable: the voices of the public piper repository, from its index (cached
 after the first look, so an offline machine still lists what it once saw).
 """
@@ -19,6 +20,9 @@ from autodescribe.errors import AutodescribeError
 from autodescribe.util.hub import HubOffline
 
 log = logging.getLogger(__name__)
+
+
+_CLONES = "clones a recording (its model is fetched on first use)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,24 @@ def installed_voices(language: str | None = None) -> list[VoiceEntry]:
         espeak = voices.load("espeak-ng")
         if espeak.supports(language):  # type: ignore[attr-defined]
             found.append(VoiceEntry(primary_language(language), "espeak-ng", language, "fallback"))
+    return found + cloning_voices(language)
+
+
+def cloning_voices(language: str | None = None) -> list[VoiceEntry]:
+    """The voices installed here that speak in the voice of a `--voice-sample`, per language."""
+    from autodescribe.backends.voice import voices
+
+    found = []
+    for name in voices.names():
+        try:
+            backend = voices.load(name)
+        except AutodescribeError:
+            continue
+        if not getattr(backend, "clones", False):
+            continue
+        for code in getattr(backend, "languages", ()):
+            if language is None or code == primary_language(language):
+                found.append(VoiceEntry(code, name, "--voice-sample FILE", _CLONES))
     return found
 
 

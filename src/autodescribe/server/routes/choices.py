@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from autodescribe.backends.describe import describers
-from autodescribe.backends.voice import voices
+from autodescribe.backends.voice import voices_without_sample
 from autodescribe.presets import EXTENDED_MODES, PRESETS
 from autodescribe.server.schemas import Choice, Choices, JobOptions
 from autodescribe.util.languages import LANGUAGES
@@ -22,7 +22,7 @@ def current_choices() -> Choices:
     """The choices as they stand now (a backend registered later is included)."""
     return Choices(
         describers=describers.names(),
-        voices=voices.names(),
+        voices=voices_without_sample(),  # the form has no voice sample to upload
         loudness_presets=[Choice(name=name, label=p.label) for name, p in PRESETS.items()],
         extended_modes=[Choice(name=name, label=text) for name, text in EXTENDED_MODES.items()],
         languages=[Choice(name=code, label=names[0]) for code, names in LANGUAGES.items()],
