@@ -14,6 +14,12 @@ The decode is timed before and after the stages, three times each, and the
 fastest is the yardstick: on a shared machine a slow decode would flatter
 every ratio. With `--repeat N` each stage and the whole run keep their fastest
 of N runs.
+
+Beside each wall time is the CPU time it took (this process's threads and
+the children it waited for, such as ffmpeg), against the decode's own CPU
+time: on a machine shared with other work, wall times swing with the load
+(the same stage 4.5 s one run, 7.6 s the next) while CPU times moved by
+under a tenth, so CPU is the figure to compare changes by.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,23 +62,30 @@ from autodescribe.util.lazy import Lazy
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.describe import describe_scenes
 
-Table = list[tuple[str, float, bool]]  # (stage, seconds, is a model stage)
+Table = list[tuple[str, float, float, bool]]  # (stage, wall s, CPU s, is a model stage)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of the children it has waited for."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def timed(label: str, table: Table, model: bool, action: Callable[[], Any]) -> Any:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     result = action()
-    table.append((label, time.perf_counter() - started, model))
+    table.append((label, time.perf_counter() - started, cpu_seconds() - cpu, model))
     return result
 
 
-def ffmpeg_decode_seconds(clip: Path) -> float:
-    started = time.perf_counter()
+def ffmpeg_decode_seconds(clip: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one `ffmpeg -f null` decode of `clip`."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(clip), "-f", "null", "-"],
         check=True,
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu
 
 
 def characters_stage() -> Callable[..., Any] | None:
@@ -202,6 +216,7 @@ def run(clip: Path, work_root: Path, shots: str) -> Table:
 @dataclass
 class WholeRun:
     wall: float
+    cpu: float  # narrate and the children it waited for
     peak_self_mb: float  # the narrate process (and its largest child), from the kernel
     peak_tree_mb: float  # narrate plus every child alive at once, sampled
 
@@ -253,38 +268,55 @@ def narrate_whole(clip: Path, out_dir: Path) -> WholeRun:
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise SystemExit(f"narrate failed ({proc.returncode}):\n{tail}")
-    return WholeRun(wall, usage.ru_maxrss / 1024, peak[0])
+    cpu = usage.ru_utime + usage.ru_stime
+    return WholeRun(wall, cpu, usage.ru_maxrss / 1024, peak[0])
 
 
 def fastest(tables: list[Table]) -> Table:
     """Per stage, the fastest of several runs (stages in the order of the first)."""
     return [
-        (label, min(t[i][1] for t in tables), model)
-        for i, (label, _, model) in enumerate(tables[0])
+        (label, min(t[i][1] for t in tables), min(t[i][2] for t in tables), model)
+        for i, (label, _, _, model) in enumerate(tables[0])
     ]
 
 
 def report(
-    args: argparse.Namespace, decodes: list[float], table: Table, whole: list[WholeRun]
+    args: argparse.Namespace,
+    decodes: list[tuple[float, float]],
+    table: Table,
+    whole: list[WholeRun],
 ) -> None:
-    decode = min(decodes)
-    spread = ", ".join(f"{d:.2f}" for d in decodes)
-    print(f"clip: {args.duration:g} s {args.size}; ffmpeg -f null decode: {decode:.2f} s")
+    decode = min(wall for wall, _ in decodes)
+    decode_cpu = min(cpu for _, cpu in decodes)
+    spread = ", ".join(f"{wall:.2f}" for wall, _ in decodes)
+    print(
+        f"clip: {args.duration:g} s {args.size}; ffmpeg -f null decode: {decode:.2f} s"
+        f" wall, {decode_cpu:.2f} s CPU"
+    )
     print(f"  (fastest of {spread} s, before and after; load average {os.getloadavg()[0]:.1f})")
-    for label, seconds, model in table:
+    print(f"  {'stage':<32} {'wall':>9}  {'x decode':>8}  {'CPU':>8}  {'x decode':>8}")
+    for label, seconds, cpu, model in table:
         tag = "  (model)" if model else ""
-        print(f"  {label:<32} {seconds:7.2f} s  {seconds / decode:6.2f}x decode{tag}")
-    plain = sum(s for _, s, m in table if not m)
-    print(f"non-model stages: {plain:.2f} s = {plain / decode:.2f}x one ffmpeg decode")
-    print(f"all stages: {sum(s for _, s, _ in table):.2f} s for {args.duration:g} s of video")
-    over = [label for label, s, _ in table if s > 3 * decode and not label.startswith("voice")]
+        print(
+            f"  {label:<32} {seconds:7.2f} s  {seconds / decode:7.2f}x"
+            f"  {cpu:6.2f} s  {cpu / decode_cpu:7.2f}x{tag}"
+        )
+    plain = sum(s for _, s, _, m in table if not m)
+    plain_cpu = sum(c for _, _, c, m in table if not m)
+    print(
+        f"non-model stages: {plain:.2f} s = {plain / decode:.2f}x one ffmpeg decode"
+        f" (CPU {plain_cpu:.2f} s = {plain_cpu / decode_cpu:.2f}x)"
+    )
+    print(f"all stages: {sum(s for _, s, _, _ in table):.2f} s for {args.duration:g} s of video")
+    over = [label for label, s, _, _ in table if s > 3 * decode and not label.startswith("voice")]
     print(f"stages above 3x decode (voice aside): {', '.join(over) or 'none'}")
     if whole:
         best = min(whole, key=lambda w: w.wall)
         walls = ", ".join(f"{w.wall:.1f}" for w in whole)
+        cpu = min(w.cpu for w in whole)
         print(
             f"narrate --describer basic: {best.wall:.2f} s wall = {best.wall / decode:.2f}x decode"
-            f" (runs: {walls} s)"
+            f" (runs: {walls} s); CPU {cpu:.2f} s = {cpu / decode_cpu:.2f}x the decode's"
         )
         print(
             f"  peak RSS: narrate process {max(w.peak_self_mb for w in whole):.0f} MB;"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,3 +53,27 @@ def test_every_analyzer_keeps_to_the_interface(name: str) -> None:
     assert analyzer.detect(np.full((180, 320, 3), 128, np.uint8)) == []
     analyzer.close()
     analyzer.close()  # closing twice is harmless
+
+
+def test_the_saved_face_detector_is_dlibs_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved on first use, read back on the next, rebuilt when the file is damaged."""
+    import pickle
+
+    dlib = pytest.importorskip("dlib")
+    from autodescribe.backends.characters.dlib_faces import (
+        frontal_face_detector,
+        saved_detector_path,
+    )
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    saved = saved_detector_path(dlib)
+    assert not saved.exists()
+    built = pickle.dumps(frontal_face_detector(dlib))
+    assert saved.is_file()
+    assert pickle.dumps(frontal_face_detector(dlib)) == built
+    assert built == pickle.dumps(dlib.get_frontal_face_detector())
+    saved.write_bytes(saved.read_bytes()[:1000])  # cut short
+    assert pickle.dumps(frontal_face_detector(dlib)) == built
+    assert saved.stat().st_size > 1000  # saved again

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import logging
+import os
 import queue
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,36 @@ def _import_dlib() -> Any:
     return dlib
 
 
+def saved_detector_path(dlib: Any) -> Path:
+    """Where the frontal face detector of this dlib version is kept (XDG cache folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    version = getattr(dlib, "__version__", "unknown")
+    return Path(base) / "autodescribe" / f"dlib-{version}-frontal-face-detector.svm"
+
+
+def frontal_face_detector(dlib: Any) -> Any:
+    """dlib's HOG face detector, read from the saved copy, else built and saved for next time."""
+    try:
+        saved = saved_detector_path(dlib)
+    except RuntimeError:  # no home folder to keep it in
+        return dlib.get_frontal_face_detector()
+    if saved.is_file():
+        try:
+            return dlib.fhog_object_detector(str(saved))
+        except RuntimeError as exc:  # truncated or from another build: make it again
+            log.debug("cannot read %s (%s); building the detector", saved, exc)
+    detector = dlib.get_frontal_face_detector()
+    tmp = saved.with_name(f".{saved.name}.{os.getpid()}.tmp")
+    try:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        detector.save(str(tmp))
+        os.replace(tmp, saved)
+    except (OSError, RuntimeError) as exc:  # a read-only home costs half a second a run
+        log.debug("cannot save the face detector to %s (%s)", saved, exc)
+        tmp.unlink(missing_ok=True)
+    return detector
+
+
 @dataclass(frozen=True)
 class _Models:
     """The dlib objects that keep per-call state: one pair per thread using them at once."""
@@ -91,7 +122,7 @@ class DlibFaceAnalyzer:
         self.upsample = upsample
         self.jitters = jitters
         self._landmarks: Any = self._dlib.shape_predictor(str(self._models_folder / _LANDMARKS))
-        self._pristine: Any = self._dlib.get_frontal_face_detector()  # copied, never run
+        self._pristine: Any = frontal_face_detector(self._dlib)  # copied, never run
         self._idle: queue.SimpleQueue[_Models] = queue.SimpleQueue()
         self._idle.put(self._new_models())
         self._closed = False
