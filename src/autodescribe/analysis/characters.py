@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -67,6 +66,7 @@ from autodescribe.types import (
 )
 from autodescribe.util.cache import write_atomic
 from autodescribe.util.progress import progress
+from autodescribe.util.threads import STILL_THREADS
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,6 @@ LEFT, RIGHT = 0.4, 0.6  # face centre across the frame's width
 THUMBNAIL_SIDE = 160
 _THUMBNAIL_MARGIN = 0.3  # of the face box, added on each side of a thumbnail
 _ITERATIONS = 30
-# Keyframes looked at at once by a thread-safe analyzer: one per core, up to 4 (each
-# thread holds its own detector and network).
-_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
@@ -187,10 +184,10 @@ def _in_order(
     look: Callable[[_Item], _Result], items: Sequence[_Item], threads: bool
 ) -> Iterator[_Result]:
     """`look` at each item, results in the items' order; in a thread pool when `threads`."""
-    if not threads or _WORKERS == 1:
+    if not threads or STILL_THREADS == 1:
         yield from map(look, items)
         return
-    with ThreadPoolExecutor(_WORKERS, thread_name_prefix="faces") as pool:
+    with ThreadPoolExecutor(STILL_THREADS, thread_name_prefix="faces") as pool:
         yield from pool.map(look, items)  # a failure cancels the items not yet started
 
 

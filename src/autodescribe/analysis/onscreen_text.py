@@ -24,7 +24,6 @@ way, and they are gathered in film order.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,13 +35,13 @@ from PIL import Image
 
 from autodescribe.types import OnScreenText, Scene
 from autodescribe.util.progress import progress
+from autodescribe.util.threads import STILL_THREADS
 
 log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.7  # real captions and signs read at 0.9 and above on our test media
 DETECT_SIDE = 384  # longest side of the picture the text detector sees
 REPEAT_LEVELS = 3  # 8x8 block means (0-255) closer than this: the same picture
-_WORKERS = max(1, min(os.cpu_count() or 1, 4))  # stills read at once
 
 
 def is_readable(text: str) -> bool:
@@ -109,7 +108,7 @@ def read_scene_text(
     out: list[list[OnScreenText]] = []
     with (
         progress("text", len(scenes), unit="scenes") as bar,
-        ThreadPoolExecutor(_WORKERS, thread_name_prefix="text") as pool,
+        ThreadPoolExecutor(STILL_THREADS, thread_name_prefix="text") as pool,
     ):
         lines = pool.map(reader.read, [path for keyframes in kept for _, path in keyframes])
         for keyframes in kept:  # in film order, whichever still was read first

@@ -27,7 +27,7 @@ from autodescribe.backends.describe import make_describer
 from autodescribe.backends.describe.base import Draft, finish_answers, parse_title_summary
 from autodescribe.bulk.cast import clip_casts
 from autodescribe.bulk.clips import scene_spans, stride_spans
-from autodescribe.bulk.look_write import Clip, caption_in_two_passes, spread_frames
+from autodescribe.bulk.look_write import Clip, Written, caption_in_two_passes, spread_frames
 from autodescribe.bulk.manifest import VideoItem
 from autodescribe.bulk.rows import TIMING_KEYS, CaptionRow, ClipCaption, failed_row
 from autodescribe.bulk.settings import CaptionSettings
@@ -42,7 +42,7 @@ from autodescribe.types import Cast
 from autodescribe.util.lazy import Lazy
 from autodescribe.writing.clean import Answer, within_budget
 from autodescribe.writing.prompts import Template, load_template, timestamp
-from autodescribe.writing.two_pass import make_writer
+from autodescribe.writing.two_pass import make_writer, uses_two_passes
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +187,7 @@ class CaptionWorker:
 
     def _caption_with_prompt(self, describer: Any, videos: list[PreparedVideo]) -> list[_Captioned]:
         """Chat describers: our caption template, every clip of the batch in `batch_size` calls."""
-        settings = self.settings
-        if settings.look_first or settings.writer_model is not None or settings.candidates > 1:
+        if uses_two_passes(self.settings, by_default=False):  # throughput first
             return self._caption_in_two_passes(describer, videos)
         template = load_template(self.settings.template_name)
         words = int(template.fields("settings")["words"])
@@ -243,23 +242,21 @@ class CaptionWorker:
             self.settings.candidates,
         )
         per_clip = (time.perf_counter() - started) / max(1, len(clips))
-        results = [
-            _Captioned(
-                captions=[""] * len(video.clips),
-                model=writer.model_id,
-                prompt_version=f"{template.version}+{load_template('look').version}",
-                seconds=per_clip * sum(1 for clip in video.clips if clip.frames),
-                notes=[""] * len(video.clips),
-                candidates=[()] * len(video.clips),
+        found = {(c.video, c.number): w for c, w in zip(clips, written, strict=True)}
+        results = []
+        for v, video in enumerate(videos):
+            # a clip without frames was not captioned: it keeps an empty caption
+            done = [found.get((v, n), Written("", "")) for n in range(1, len(video.clips) + 1)]
+            results.append(
+                _Captioned(
+                    captions=[w.caption for w in done],
+                    model=writer.model_id,
+                    prompt_version=f"{template.version}+{load_template('look').version}",
+                    seconds=per_clip * sum(1 for clip in video.clips if clip.frames),
+                    notes=[w.notes for w in done],
+                    candidates=[w.candidates for w in done],
+                )
             )
-            for video in videos
-        ]
-        for clip, done in zip(clips, written, strict=True):
-            result = results[clip.video]
-            result.captions[clip.number - 1] = done.caption
-            assert result.notes is not None and result.candidates is not None
-            result.notes[clip.number - 1] = done.notes
-            result.candidates[clip.number - 1] = done.candidates
         return results
 
     def _summaries(self, describer: Any, captions: list[list[str]]) -> list[tuple[str, str]]:

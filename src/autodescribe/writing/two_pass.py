@@ -24,19 +24,20 @@ from autodescribe.writing.similarity import embedding_model
 from autodescribe.writing.write import LineWriter, line_writer, write_lines
 
 
-def uses_two_passes(settings: DescribeSettings) -> bool:
+def uses_two_passes(settings: DescribeSettings, by_default: bool = True) -> bool:
     """Look, then write: for every model describer unless told otherwise.
 
     A writer model or several candidates need the writing pass, so they imply
     it; `--one-pass` keeps one request per scene. The offline describer writes
     in one pass by default: its notes and its line come from the same facts.
-    `settings.describer` must be resolved (not `auto`).
+    With `by_default` False (captioning, throughput first) only what was asked
+    for counts. `settings.describer` must be resolved (not `auto`).
     """
     if settings.writer_model is not None or settings.candidates > 1:
         return True
     if settings.look_first is not None:
         return settings.look_first
-    return issubclass(describer_class(settings.describer), ChatDescriber)
+    return by_default and issubclass(describer_class(settings.describer), ChatDescriber)
 
 
 def make_writer(settings: DescribeSettings) -> ChatDescriber | None:
