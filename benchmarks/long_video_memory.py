@@ -5,10 +5,11 @@
 Generates a low-resolution clip (cuts, dialogue and captions spread over its
 length), times one `ffmpeg -i CLIP -f null -` decode of it (the physical floor),
 runs the whole narrate pipeline in this process and samples resident memory
-every 0.1 s. Each row is one progress bar of the pipeline (with whatever runs
-after it until the next bar): wall seconds, as a multiple of the decode, and
-the peak resident memory of this process, of its largest child (ffmpeg) and of
-both together while it ran. Memory that stays flat from a short to a long video
+every 0.1 s. Each row is one progress bar of the pipeline, from its first
+report to its last (bars of stages that run side by side overlap: see "from"):
+when it started, its wall seconds, as a multiple of the decode, and the peak
+resident memory of this process, of its largest child (ffmpeg) and of both
+together while it ran. Memory that stays flat from a short to a long video
 means frames and audio are streamed, not held.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from autodescribe.config import NarrateJob, NarrateSettings, VoiceSettings
 from autodescribe.pipeline import narrate
-from autodescribe.util.progress import add_listener, remove_listener
+from autodescribe.util.progress import OVERALL, add_listener, remove_listener
 
 
 def rss_mb(pid: int) -> float:
@@ -73,6 +74,7 @@ class Segment:
     label: str
     started: float
     ended: float = 0.0
+    finished: bool = False  # its bar reached its total
     peak_self: float = 0.0
     peak_child: float = 0.0
     peak_total: float = 0.0  # this process and every child, summed at one instant
@@ -80,42 +82,67 @@ class Segment:
 
 
 @dataclass
+class Sample:
+    at: float
+    own: float
+    child: float
+    total: float
+    child_command: str
+
+
+@dataclass
 class Sampler:
-    """Follows the pipeline's progress bars and samples memory into the current segment."""
+    """Samples memory every 0.1 s and follows the pipeline's progress bars.
+
+    Each bar is one segment, from its first report to its last; stages that run
+    side by side (the soundtrack's beside the picture's) overlap, and a memory
+    sample counts for every segment running at that instant.
+    """
 
     started: float = field(default_factory=time.monotonic)
     segments: list[Segment] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def hear(self, label: str, done: float, total: float | None) -> None:
-        if not self.segments or self.segments[-1].label != label:
-            self._open(label)
-
-    def _open(self, label: str) -> None:
+        if label == OVERALL:
+            return
         now = time.monotonic() - self.started
-        if self.segments:
-            self.segments[-1].ended = now
-        self.segments.append(Segment(label, now))
+        running = [s for s in self.segments if s.label == label and not s.finished]
+        segment = running[-1] if running else None
+        if segment is None:
+            segment = Segment(label, now)
+            self.segments.append(segment)
+        segment.ended = now
+        segment.finished = total is not None and done >= total
 
     def run(self) -> None:
         me = os.getpid()
         while not self._stop.wait(0.1):
-            if not self.segments:
-                self._open("(start)")
-            current = self.segments[-1]
             own = rss_mb(me)
-            current.peak_self = max(current.peak_self, own)
             mine = command_line(me)  # a child between fork and exec shows our memory: skip it
             sizes = [(rss_mb(c), c) for c in children(me) if command_line(c) != mine]
-            current.peak_total = max(current.peak_total, own + sum(size for size, _ in sizes))
             child, pid = max(sizes, default=(0.0, 0))
-            if child > current.peak_child:
-                current.peak_child, current.child = child, command_line(pid)
+            total = own + sum(size for size, _ in sizes)
+            at = time.monotonic() - self.started
+            self.samples.append(Sample(at, own, child, total, command_line(pid) if pid else ""))
 
     def stop(self) -> None:
         self._stop.set()
-        if self.segments:
-            self.segments[-1].ended = time.monotonic() - self.started
+
+    def rows(self, wall: float) -> list[Segment]:
+        """The bars in the order they started, after the start-up before the first one,
+        each with the peaks of the samples taken while it ran."""
+        first = min((s.started for s in self.segments), default=wall)
+        rows = [Segment("(start)", 0.0, first), *sorted(self.segments, key=lambda s: s.started)]
+        for row in rows:
+            for sample in self.samples:
+                if row.started <= sample.at <= row.ended:
+                    row.peak_self = max(row.peak_self, sample.own)
+                    row.peak_total = max(row.peak_total, sample.total)
+                    if sample.child > row.peak_child:
+                        row.peak_child, row.child = sample.child, sample.child_command
+        return rows
 
 
 def generate(path: Path, minutes: float, size: tuple[int, int], fps: float) -> float:
@@ -163,15 +190,16 @@ def measure(video: Path, out_dir: Path, voice: str) -> tuple[Sampler, float]:
 
 def report(sampler: Sampler, wall: float, minutes: float, decode: float) -> None:
     print(f"one ffmpeg -f null decode: {decode:.1f} s")
-    head = f"{'stage':<12} {'wall s':>8} {'x decode':>9} {'peak RSS MB':>12}"
+    head = f"{'stage':<12} {'from s':>7} {'wall s':>8} {'x decode':>9} {'peak RSS MB':>12}"
     print(f"{head} {'child MB':>9} {'sum MB':>7}")
-    for seg in sampler.segments:
+    for seg in sampler.rows(wall):
         took = seg.ended - seg.started
-        line = f"{seg.label:<12} {took:8.1f} {took / decode:9.2f} {seg.peak_self:12.0f}"
-        print(f"{line} {seg.peak_child:9.0f} {seg.peak_total:7.0f}  {seg.child[:70]}")
+        line = f"{seg.label:<12} {seg.started:7.1f} {took:8.1f} {took / decode:9.2f}"
+        line += f" {seg.peak_self:12.0f} {seg.peak_child:9.0f} {seg.peak_total:7.0f}"
+        print(f"{line}  {seg.child[:60]}")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # exact, from the kernel
-    kids = max((seg.peak_child for seg in sampler.segments), default=0.0)  # sampled
-    both = max((seg.peak_total for seg in sampler.segments), default=0.0)  # sampled
+    kids = max((s.child for s in sampler.samples), default=0.0)  # sampled
+    both = max((s.total for s in sampler.samples), default=0.0)  # sampled
     print(
         f"narrate total: {wall:.1f} s for {minutes:g} min of video ({minutes * 60 / wall:.1f}x"
         f" real time) = {wall / decode:.2f}x one decode"

@@ -1,7 +1,7 @@
 """The narrate pipeline: run each stage through the work folder's cache, then deliver.
 
-probe -> frames (shots + stills) -> scenes -> speech -> transcript -> gaps
--> on-screen text -> describe -> voice + fit -> render -> export. Each stage's key hashes its
+probe -> frames (shots + stills) -> scenes -> on-screen text, beside speech -> transcript;
+then gaps -> characters -> describe -> voice + fit -> render -> export. Each stage's key hashes its
 settings and the keys of the stages it reads.
 """
 
@@ -37,7 +37,7 @@ from autodescribe.backends.voice import VoiceChoice, voices
 from autodescribe.config import NarrateJob, NarrateSettings
 from autodescribe.errors import MediaError
 from autodescribe.media.probe import probe
-from autodescribe.render.deliver import Deliverables, deliver
+from autodescribe.render.deliver import Deliverables, deliver, delivery_plan
 from autodescribe.types import (
     CharacterBank,
     Cue,
@@ -50,11 +50,12 @@ from autodescribe.types import (
     VideoInfo,
     to_jsonable,
 )
+from autodescribe.util.background import Beside
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
-from autodescribe.util.progress import overall
+from autodescribe.util.progress import Planned, overall
 from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
 from autodescribe.writing.context import SceneContextBuilder
@@ -74,6 +75,8 @@ from autodescribe.writing.two_pass import (
 )
 
 log = logging.getLogger(__name__)
+
+SOUND = "sound"  # the lane (and thread) of the soundtrack's stages
 
 
 @dataclass
@@ -172,17 +175,22 @@ def _narrate(job: NarrateJob) -> NarrateResult:
         return _narrate_probed(job, info, languages, chosen)
 
 
-def stage_plan(settings: NarrateSettings, languages: int) -> list[tuple[str, float]]:
-    """The stages' progress labels in the order they run, each with its usual share of the
-    time (as multiples of one decode of the video, from `benchmarks/stages.py`)."""
+def stage_plan(settings: NarrateSettings, languages: int) -> list[Planned]:
+    """The stages' progress labels in the order they start, each with its usual share of the
+    time (as multiples of one decode of the video, from `benchmarks/stages.py`); the
+    soundtrack's stages run in their own lane beside the picture's (see `analyse`)."""
     offline = settings.describe.describer == "basic"
-    plan = [("shots", 2.6), ("speech", 0.7), ("transcribe", 2.7), ("text", 6.5)]
-    plan += [("faces", 7.0)] if characters_enabled(settings.characters) else []
-    for _ in range(languages):
-        plan += [("describe", 0.5 if offline else 30.0), ("voice", 3.8)]
-        plan += [("loudness", 1.0), ("rendering", 3.5)]
-        plan += [("writing HLS", 1.0)] if settings.render.hls else []
-        plan += [("writing DASH", 1.0)] if settings.render.dash else []
+    plan = [Planned("shots", 2.6), Planned("text", 4.5)]
+    plan += [Planned("speech", 0.7, SOUND), Planned("transcribe", 2.7, SOUND)]
+    plan += [Planned("faces", 3.5)] if characters_enabled(settings.characters) else []
+    for n in range(languages):
+        if n == 0 or settings.translate.translator is None:
+            if uses_two_passes(settings.describe):
+                plan += [Planned("look", 0.5 if offline else 25.0)]
+                plan += [Planned("write", 0.2 if offline else 10.0)]
+            else:
+                plan += [Planned("describe", 0.5 if offline else 30.0)]
+        plan += [Planned("voice", 3.5), *delivery_plan(settings)]
     return plan
 
 
@@ -222,41 +230,35 @@ def _narrate_probed(
 
 
 def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
-    """Shots, scenes, speech, transcript, slots and on-screen text, each stored as it lands."""
+    """Shots, scenes, speech, transcript, slots and on-screen text, each stored as it lands.
+
+    The soundtrack's stages (speech, then transcript) read nothing the picture's
+    stages make, so they run on their own thread beside them (shots and stills,
+    then on-screen text): each side keeps about one core busy where one after
+    the other left the second core mostly idle.
+    """
     settings = job.settings
-    source = source_key(job.video)
-    still = (settings.scenes.still_interval, settings.scenes.still_width)
-    frames_key = stable_hash("frames", source, settings.shots, *still)
-    frames = work.stage(
-        "frames",
-        frames_key,
-        FramePass,
-        lambda: analyse_frames(
-            info, settings.shots, settings.scenes, work.folder("stills", frames_key)
-        ),
-    )
-    scenes = build_scenes(
-        frames.shots,
-        frames.stills,
-        settings.scenes.min_scene_seconds,
-        settings.scenes.keyframes_per_scene,
-    )
-    speech, speech_key = speech_stage(info, job, work)
+    heard = Beside(SOUND, lambda: _listen(info, job, work))
+    try:
+        frames_key, frames = _look(info, job, work)
+        scenes = build_scenes(
+            frames.shots,
+            frames.stills,
+            settings.scenes.min_scene_seconds,
+            settings.scenes.keyframes_per_scene,
+        )
+        text_key = stable_hash("text", frames_key, settings.scenes)
+        stills = {s.time: s.path for s in frames.stills}
+        texts = work.stage(
+            "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
+        )
+    except BaseException:
+        heard.abandon()
+        raise
+    speech, dialogue, transcript_key = heard.result()
     gaps = find_gaps(speech.spans, info.duration, settings.gaps)
     freezable = speech.spans if settings.fit.extended != "off" else None
     slots = plan_slots(scenes, gaps, settings.gaps, freezable)
-    transcript_key = stable_hash("transcribe", speech_key, settings.transcribe)
-    dialogue = work.stage(
-        "transcribe",
-        transcript_key,
-        list[SpeechSpan],
-        lambda: transcribe_speech(info, speech.spans, settings.transcribe),
-    )
-    text_key = stable_hash("text", frames_key, settings.scenes)
-    stills = {s.time: s.path for s in frames.stills}
-    texts = work.stage(
-        "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
-    )
     bank, characters_key = _characters(scenes, stills, texts, dialogue, job, work, text_key)
     inputs = scene_inputs(scenes, slots, texts, stills)
     if settings.characters.mark_faces and bank.characters:  # copies: the stills stay as they are
@@ -270,6 +272,35 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
         key=stable_hash(text_key, transcript_key, characters_key),
         characters=bank,
     )
+
+
+def _look(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[str, FramePass]:
+    """Shots and stills, and their key."""
+    settings = job.settings
+    still = (settings.scenes.still_interval, settings.scenes.still_width)
+    key = stable_hash("frames", source_key(job.video), settings.shots, *still)
+    frames = work.stage(
+        "frames",
+        key,
+        FramePass,
+        lambda: analyse_frames(info, settings.shots, settings.scenes, work.folder("stills", key)),
+    )
+    return key, frames
+
+
+def _listen(
+    info: VideoInfo, job: NarrateJob, work: WorkDir
+) -> tuple[SpeechAnalysis, list[SpeechSpan], str]:
+    """Speech, then what it says (the dialogue); and the transcript's key."""
+    speech, speech_key = speech_stage(info, job, work)
+    key = stable_hash("transcribe", speech_key, job.settings.transcribe)
+    dialogue = work.stage(
+        "transcribe",
+        key,
+        list[SpeechSpan],
+        lambda: transcribe_speech(info, speech.spans, job.settings.transcribe),
+    )
+    return speech, dialogue, key
 
 
 def _characters(

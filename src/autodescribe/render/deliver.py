@@ -26,6 +26,7 @@ from autodescribe.qc.report import QCReport, check_script, verdict_line, write_q
 from autodescribe.render.dash import write_dash
 from autodescribe.render.hls import write_hls
 from autodescribe.render.mix import (
+    CHECKING_MIX,
     RenderReport,
     build_narration,
     render_described,
@@ -40,6 +41,7 @@ from autodescribe.timeline import (
 )
 from autodescribe.types import Script, SpeechSpan, VideoInfo, from_jsonable, to_jsonable
 from autodescribe.util.cache import WorkDir, move_atomic, stable_hash, write_atomic
+from autodescribe.util.progress import Planned
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,15 @@ class Deliverables:
     def files(self) -> list[Path]:
         files = [self.video, self.stem, self.script, self.vtt, self.srt, self.dapt, self.text]
         return files + [self.qc] + [p for p in (self.hls, self.dash) if p]
+
+
+def delivery_plan(settings: NarrateSettings) -> list[Planned]:
+    """The bars `deliver` shows, in order, each with its usual share of the time (as
+    multiples of one decode of the video, from `benchmarks/stages.py`), for `overall`."""
+    plan = [Planned("loudness", 1.4), Planned("rendering", 1.5), Planned(CHECKING_MIX, 0.7)]
+    plan += [Planned("writing HLS", 1.0)] if settings.render.hls else []
+    plan += [Planned("writing DASH", 1.0)] if settings.render.dash else []
+    return plan
 
 
 def output_paths(out_dir: Path, name: str, container_suffix: str = ".mp4") -> dict[str, Path]:

@@ -19,13 +19,14 @@ from autodescribe.config import NarrateJob
 from autodescribe.formats import dapt, read_clock, read_cues
 from autodescribe.formats.script_json import read_script
 from autodescribe.media.probe import probe
-from autodescribe.render.deliver import Deliverables, deliver
+from autodescribe.render.deliver import Deliverables, deliver, delivery_plan
 from autodescribe.timeline import to_programme_clock
 from autodescribe.types import Cue, Description, Gap, Script, SpeechSpan
 from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
+from autodescribe.util.progress import Planned, overall
 from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken_before
 
@@ -41,7 +42,9 @@ def render_script(
     them, unless `revoice` asks for the voice to speak every cue instead.
     """
     with work_lock(job.work_dir, wait=job.wait):
-        return _render_script(job, script_path, name, revoice)
+        plan = [Planned("speech", 0.7), Planned("voice", 3.5), *delivery_plan(job.settings)]
+        with overall(plan):
+            return _render_script(job, script_path, name, revoice)
 
 
 def _render_script(

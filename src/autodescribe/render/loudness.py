@@ -65,10 +65,13 @@ class LoudnessPlan:
     gain_db: float
 
 
-def measure_loudness(path: Path, audio_index: int = 0, duration: float | None = None) -> Loudness:
-    """EBU R128 integrated loudness, true peak and range of one audio stream of `path`."""
+def measure_loudness(
+    path: Path, audio_index: int = 0, duration: float | None = None, label: str = "loudness"
+) -> Loudness:
+    """EBU R128 integrated loudness, true peak and range of one audio stream of `path`
+    (with `duration` known, a bar called `label` follows it)."""
     args = ["-i", str(path), "-map", f"0:a:{audio_index}", "-vn", "-sn", "-dn"]
-    return _ebur128(args, duration)
+    return _ebur128(args, duration, label=label)
 
 
 def measure_raw(
@@ -79,10 +82,13 @@ def measure_raw(
 
 
 def _ebur128(
-    input_args: list[str], duration: float | None, stdin: Iterable[bytes] | None = None
+    input_args: list[str],
+    duration: float | None,
+    stdin: Iterable[bytes] | None = None,
+    label: str = "loudness",
 ) -> Loudness:
     args = [*input_args, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
-    stderr = run_ffmpeg(args, "loudness", duration=duration, stdin=stdin)
+    stderr = run_ffmpeg(args, label, duration=duration, stdin=stdin)
     summary = stderr[stderr.rfind("Summary:") :]
 
     def figure(label: str, unit: str) -> float | None:

@@ -54,6 +54,7 @@ __all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "r
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
+CHECKING_MIX = "checking mix"  # the bar of the written mix's measurement
 CHANNELS = 2  # of the stem; the mix has the programme's layout (see `mix_channels`)
 _BLOCK_SECONDS = 10.0
 
@@ -134,7 +135,7 @@ def render_described(
         run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration)
         muxing.finish(tmp)
         written, marked = inspect_output(tmp)
-        loudness = measure_loudness(tmp, duration=written)
+        loudness = measure_loudness(tmp, duration=written, label=CHECKING_MIX)
         gated = preset.dialogue_gated
         achieved_dialogue = _dialogue_loudness(tmp, speech, channels) if gated else None
         move_atomic(tmp, out_path)

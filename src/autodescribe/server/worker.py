@@ -21,22 +21,16 @@ from autodescribe.config import NarrateSettings
 from autodescribe.errors import AutodescribeError
 from autodescribe.server.jobs import Job, JobStore
 from autodescribe.server.security import listed, no_links
+from autodescribe.util.progress import OVERALL
 
 log = logging.getLogger(__name__)
 
-# Share of a narrate job each progress bar stands for, in the order the pipeline runs them.
-_NARRATE_STAGES: tuple[tuple[str, float], ...] = (
-    ("shots", 10),
-    ("speech", 5),
-    ("transcribe", 10),
-    ("text", 10),
-    ("describe", 30),
-    ("voice", 15),
-    ("loudness", 5),
-    ("rendering", 15),
-)
-_RENDER_STAGES: tuple[tuple[str, float], ...] = (("voice", 40), ("loudness", 10), ("rendering", 50))
-_STAGE_NAMES = {"rendering": "mixing", "loudness": "measuring loudness", "text": "reading text"}
+_STAGE_NAMES = {
+    "rendering": "mixing",
+    "loudness": "measuring loudness",
+    "checking mix": "checking the mix",
+    "text": "reading text",
+}
 
 
 class JobDeleted(Exception):
@@ -44,22 +38,21 @@ class JobDeleted(Exception):
 
 
 class Reporter:
-    """A progress listener that turns stage bars into the job's stage and overall percent."""
+    """A progress listener: the bar that moved last names the job's stage, and the run's
+    overall bar (which weighs the stages, some running side by side) gives its percent."""
 
     def __init__(self, store: JobStore, job: Job) -> None:
         self.store = store
         self.job_id = job.id
-        self.stages = _RENDER_STAGES if job.kind == "render" else _NARRATE_STAGES
+        self.stage = "starting"
         self.percent = 0.0
 
     def __call__(self, label: str, done: float, total: float | None) -> None:
-        fraction = min(done / total, 1.0) if total else 0.0
-        weights = dict(self.stages)
-        if label in weights:
-            whole = sum(weights.values())
-            before = sum(w for name, w in self.stages[: list(weights).index(label)])
-            self.percent = max(self.percent, 100 * (before + weights[label] * fraction) / whole)
-        if not self.store.report(self.job_id, _STAGE_NAMES.get(label, label), self.percent):
+        if label == OVERALL:
+            self.percent = max(self.percent, done)
+        else:
+            self.stage = _STAGE_NAMES.get(label, label)
+        if not self.store.report(self.job_id, self.stage, self.percent):
             raise JobDeleted(self.job_id)
 
 
