@@ -1,8 +1,8 @@
 """The narrate pipeline: run each stage through the work folder's cache, then deliver.
 
-probe -> frames (shots + stills) -> scenes -> on-screen text, beside speech -> transcript;
-then gaps -> characters -> describe -> voice + fit -> render -> export. Each stage's key hashes its
-settings and the keys of the stages it reads.
+probe -> frames (shots + stills) -> scenes -> on-screen text -> faces, beside
+speech -> transcript; then gaps -> characters -> describe -> voice + fit -> render -> export.
+Each stage's key hashes its settings and the keys of the stages it reads.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autodescribe.analysis.characters import (
+    Sighting,
     characters_enabled,
     find_characters,
+    look_for_faces,
     mentioned_people,
 )
 from autodescribe.analysis.frames import FramePass, analyse_frames
@@ -181,8 +183,8 @@ def stage_plan(settings: NarrateSettings, languages: int) -> list[Planned]:
     soundtrack's stages run in their own lane beside the picture's (see `analyse`)."""
     offline = settings.describe.describer == "basic"
     plan = [Planned("shots", 2.6), Planned("text", 4.5)]
-    plan += [Planned("speech", 0.7, SOUND), Planned("transcribe", 2.7, SOUND)]
     plan += [Planned("faces", 3.5)] if characters_enabled(settings.characters) else []
+    plan += [Planned("speech", 0.7, SOUND), Planned("transcribe", 2.7, SOUND)]
     for n in range(languages):
         if n == 0 or settings.translate.translator is None:
             if uses_two_passes(settings.describe):
@@ -234,8 +236,9 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
 
     The soundtrack's stages (speech, then transcript) read nothing the picture's
     stages make, so they run on their own thread beside them (shots and stills,
-    then on-screen text): each side keeps about one core busy where one after
-    the other left the second core mostly idle.
+    on-screen text, then the faces on the keyframes): where one after the other
+    left the second core mostly idle through the shots and the transcript, both
+    are kept busy. Naming the faces' people needs the dialogue, so it waits.
     """
     settings = job.settings
     heard = Beside(SOUND, lambda: _listen(info, job, work))
@@ -252,6 +255,7 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
         texts = work.stage(
             "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
         )
+        faces = _faces(scenes, stills, job, work, text_key)
     except BaseException:
         heard.abandon()
         raise
@@ -259,7 +263,7 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     gaps = find_gaps(speech.spans, info.duration, settings.gaps)
     freezable = speech.spans if settings.fit.extended != "off" else None
     slots = plan_slots(scenes, gaps, settings.gaps, freezable)
-    bank, characters_key = _characters(scenes, stills, texts, dialogue, job, work, text_key)
+    bank, characters_key = _characters(scenes, stills, texts, dialogue, faces, job, work, text_key)
     inputs = scene_inputs(scenes, slots, texts, stills)
     if settings.characters.mark_faces and bank.characters:  # copies: the stills stay as they are
         characters_key = stable_hash(characters_key, FACE_MARKS)
@@ -303,18 +307,37 @@ def _listen(
     return speech, dialogue, key
 
 
+def _faces(
+    scenes: list[Scene], stills: dict[float, str], job: NarrateJob, work: WorkDir, text_key: str
+) -> list[list[Sighting]] | None:
+    """The faces on every keyframe, stored (in this job only) like every stage; None when the
+    characters stage is off."""
+    settings = job.settings.characters
+    if not characters_enabled(settings):
+        return None
+    found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
+    return work.stage(
+        "sightings",
+        stable_hash("sightings", text_key, found_with),
+        list[list[Sighting]],
+        lambda: look_for_faces(scenes, stills, settings),
+    )
+
+
 def _characters(
     scenes: list[Scene],
     stills: dict[float, str],
     texts: list[list[OnScreenText]],
     dialogue: list[SpeechSpan],
+    faces: list[list[Sighting]] | None,
     job: NarrateJob,
     work: WorkDir,
     text_key: str,
 ) -> tuple[CharacterBank, str]:
-    """The film's people, stored like every stage; nothing at all when the stage is off."""
+    """The film's people from the `faces` found, stored like every stage; nothing at all
+    when the stage is off."""
     settings = job.settings.characters
-    if not characters_enabled(settings):
+    if faces is None:
         return CharacterBank(), "no-characters"
     found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
     key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), found_with)
@@ -323,7 +346,7 @@ def _characters(
         key,
         CharacterBank,
         lambda: find_characters(
-            scenes, stills, texts, dialogue, settings, work.folder("faces", key)
+            scenes, stills, texts, dialogue, settings, work.folder("faces", key), frames=faces
         ),
     )
     return bank, key

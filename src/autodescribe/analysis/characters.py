@@ -28,8 +28,10 @@ chest-up portrait gives 0.21-0.25 and a knees-up one 0.12.
 
 Privacy: faces and identities live only in this job. The stage writes
 nothing but the thumbnails, into the folder the caller gives (its work
-folder); descriptors are not kept in its result; no identity is matched
-against other videos, and nothing uses the network.
+folder); descriptors are not kept in its result (the pipeline stores the
+faces it found, descriptors included, in the job's work folder only, so a
+rerun need not look again); no identity is matched against other videos,
+and nothing uses the network.
 `CharacterSettings.enabled = "off"` skips the stage without opening a frame.
 """
 
@@ -88,7 +90,7 @@ class Sighting:
     time: float
     box: tuple[float, float, float, float]  # x, y, width, height
     aspect: float  # the frame's width over its height
-    descriptor: np.ndarray
+    descriptor: tuple[float, ...]  # exact through JSON, so a stored look gives the same people
 
     @property
     def relative_height(self) -> float:
@@ -118,23 +120,19 @@ def find_characters(
     settings: CharacterSettings,
     thumbnails: Path,
     analyzer: FaceAnalyzer | None = None,
+    frames: Sequence[Sequence[Sighting]] | None = None,
 ) -> CharacterBank:
     """The film's characters: identities across scenes, where they are, and their names.
 
     `texts` holds each scene's on-screen lines (in the order of `scenes`),
     `dialogue` the transcribed speech spans. A thumbnail of each identity is
-    written to `thumbnails` as ID.jpg. `analyzer` defaults to the one
-    `settings.backend` names, made here and closed at the end.
+    written to `thumbnails` as ID.jpg. `frames` are the faces `look_for_faces`
+    found, looked for here when not given.
     """
     if settings.enabled == "off":
         return CharacterBank(threshold=settings.threshold)
-    own = analyzer is None
-    face_finder = analyzer if analyzer is not None else face_analyzers.create(settings.backend)
-    try:
-        frames = sight_faces(scenes, stills_by_time, face_finder, settings.max_side)
-    finally:
-        if own:
-            face_finder.close()
+    if frames is None:
+        frames = look_for_faces(scenes, stills_by_time, settings, analyzer)
     sightings = [s for frame in frames for s in frame]
     labels = cluster_faces(
         [s.descriptor for s in sightings],
@@ -151,6 +149,24 @@ def find_characters(
         casts=tuple(_casts(scenes, keyframes, characters)),
         threshold=settings.threshold,
     )
+
+
+def look_for_faces(
+    scenes: Sequence[Scene],
+    stills_by_time: Mapping[float, str],
+    settings: CharacterSettings,
+    analyzer: FaceAnalyzer | None = None,
+) -> list[list[Sighting]]:
+    """The faces on every keyframe (the costly half of the stage: it needs no dialogue, so it
+    can run while the soundtrack is still transcribed). `analyzer` defaults to the one
+    `settings.backend` names, made here and closed at the end."""
+    own = analyzer is None
+    face_finder = analyzer if analyzer is not None else face_analyzers.create(settings.backend)
+    try:
+        return sight_faces(scenes, stills_by_time, face_finder, settings.max_side)
+    finally:
+        if own:
+            face_finder.close()
 
 
 def sight_faces(
@@ -199,7 +215,7 @@ def _faces(analyzer: FaceAnalyzer, pixels: np.ndarray, scene: int, time: float) 
             time,
             (f.left / width, f.top / height, f.width / width, f.height / height),
             width / height,
-            f.descriptor,
+            tuple(float(value) for value in f.descriptor),
         )
         for f in analyzer.detect(pixels)
     ]
@@ -214,7 +230,7 @@ def load_scaled(path: Path, max_side: int) -> np.ndarray:
 
 
 def cluster_faces(
-    descriptors: Sequence[np.ndarray],
+    descriptors: Sequence[np.ndarray | Sequence[float]],
     threshold: float,
     groups: Sequence[object] | None = None,
     seed: int = 0,

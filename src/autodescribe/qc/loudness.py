@@ -113,8 +113,10 @@ def loudness_checks(
     notes: list[str],
     measured_mix: LoudnessCheck | None = None,
     narrated: bool = True,
+    measured_stem: LoudnessCheck | None = None,
 ) -> list[LoudnessCheck]:
-    """The mix (measured here unless `measured_mix` is given) and the stem, judged.
+    """The mix and the stem, each measured here unless its measure (`measure_stem`'s for the
+    stem) is given, judged.
 
     `narrated` is False for a script without cues: silence is then expected.
     """
@@ -131,7 +133,7 @@ def loudness_checks(
         items.append(measured)
     if stem is not None:
         notes.append("stem: true peak must meet the preset; its integrated loudness only warns")
-        item = _measured("stem", stem, 0, preset)
+        item = measured_stem or measure_stem(stem, preset)
         items.append(
             judge_loudness(item, preset, integrated_must_match=False, silence_expected=quiet)
         )
@@ -180,6 +182,12 @@ def _measure_mix(
             "whole programme"
         )
     return judge_loudness(item, preset)
+
+
+def measure_stem(stem: Path, preset: LoudnessPreset) -> LoudnessCheck:
+    """The description stem's figures, not yet judged (a render measures its stem this way
+    while it mixes, instead of after)."""
+    return _measured("stem", stem, 0, preset)
 
 
 def _measured(what: str, path: Path, stream: int, preset: LoudnessPreset) -> LoudnessCheck:

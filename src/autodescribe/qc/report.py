@@ -148,13 +148,15 @@ def check_script(
     speech_padding: float = 0.0,
     settings: CheckSettings | None = None,
     measured_mix: LoudnessCheck | None = None,
+    measured_stem: LoudnessCheck | None = None,
 ) -> QCReport:
     """Measure `cues` against `video` and the `preset`; `passed` is False if any threshold broke.
 
     `speech` skips the VAD: pass the spans already found, with the padding
     they carry in `speech_padding` (it is taken off again). Without `mix`, a
     track of `video` marked for the visually impaired is measured, if any.
-    `measured_mix` (from the render) is judged instead of measuring the mix again.
+    `measured_mix` and `measured_stem` (from the render) are judged instead of measuring
+    the mix and the stem again.
     """
     settings = settings or CheckSettings()
     if preset not in PRESETS:
@@ -185,6 +187,7 @@ def check_script(
         notes,
         measured_mix,
         narrated=bool(cues),
+        measured_stem=measured_stem,
     )
     failures = [line for c in checks for line in c.failures]
     failures += timing_failures(checks, settings)

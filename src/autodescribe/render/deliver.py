@@ -21,7 +21,7 @@ from autodescribe.formats.script_json import write_script
 from autodescribe.formats.srt import write_srt
 from autodescribe.formats.webvtt import write_vtt
 from autodescribe.presets import preset as loudness_preset
-from autodescribe.qc.loudness import mix_as_rendered
+from autodescribe.qc.loudness import LoudnessCheck, measure_stem, mix_as_rendered
 from autodescribe.qc.report import QCReport, check_script, verdict_line, write_qc
 from autodescribe.render.dash import write_dash
 from autodescribe.render.hls import write_hls
@@ -40,6 +40,7 @@ from autodescribe.timeline import (
     plan_freezes,
 )
 from autodescribe.types import Script, SpeechSpan, VideoInfo, from_jsonable, to_jsonable
+from autodescribe.util.background import Beside
 from autodescribe.util.cache import WorkDir, move_atomic, stable_hash, write_atomic
 from autodescribe.util.progress import Planned
 
@@ -111,15 +112,19 @@ def _render(
     paths: dict[str, Path],
     settings: NarrateSettings,
     dialogue: Sequence[SpeechSpan],
-) -> RenderReport:
-    """The stem and the described video, under their partial names."""
+) -> tuple[RenderReport, Beside[LoudnessCheck]]:
+    """The stem and the described video, under their partial names; and the stem's
+    measure for the quality check, taken on its own thread while the mix is rendered
+    (each is one core's work)."""
     _, shifted, duration = timeline(info, script.cues)
     stem, video = _partial(paths["stem"]), _partial(paths["video"])
     build_narration(shifted, duration, stem)
+    preset = loudness_preset(settings.render.loudness)
+    stem_measure = Beside("stem loudness", lambda: measure_stem(stem, preset))
     report = render_described(
         info, stem, script.cues, video, settings.render, script.language, dialogue
     )
-    return replace(report, path=str(paths["video"]))
+    return replace(report, path=str(paths["video"])), stem_measure
 
 
 def _write_scripts(script: Script, paths: dict[str, Path], out_dir: Path) -> None:
@@ -170,10 +175,11 @@ def deliver(
     if stamp.exists() and paths["video"].exists() and paths["stem"].exists():
         log.info("render: reusing %s", paths["video"].name)
         report = from_jsonable(RenderReport, json.loads(stamp.read_text()))
+        measured_stem = None
         script = with_described_times(script, info)
         _write_scripts(script, paths, out_dir)
     else:
-        report = _render(info, script, paths, settings, dialogue)
+        report, stem_measure = _render(info, script, paths, settings, dialogue)
         script = with_described_times(script, info)
         _write_scripts(script, paths, out_dir)
         # the picture and its stem take their real names last: a file under its final name is done
@@ -184,6 +190,7 @@ def deliver(
             stale.unlink(missing_ok=True)
         write_atomic(stamp, json.dumps(to_jsonable(report)))
         work.computed.append("render")
+        measured_stem = replace(stem_measure.result(), path=str(paths["stem"]))
     hls = None
     if settings.render.hls:
         hls = write_hls(
@@ -200,7 +207,7 @@ def deliver(
             script.language,
             described_default=settings.render.described_default,
         )
-    qc = _quality_check(info, script, paths, settings, report, dialogue)
+    qc = _quality_check(info, script, paths, settings, report, dialogue, measured_stem)
     return Deliverables(
         report=report,
         passed_qc=qc.passed,
@@ -218,6 +225,7 @@ def _quality_check(
     settings: NarrateSettings,
     report: RenderReport,
     dialogue: Sequence[SpeechSpan],
+    measured_stem: LoudnessCheck | None = None,
 ) -> QCReport:
     """`check` on what was delivered, written to NAME.qc.json."""
     qc = check_script(
@@ -237,6 +245,7 @@ def _quality_check(
             report.true_peak_dbtp,
             report.loudness_range_lu,
         ),
+        measured_stem=measured_stem,
     )
     write_qc(qc, paths["qc"])
     for failure in qc.failures:
