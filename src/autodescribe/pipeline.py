@@ -8,8 +8,13 @@ Each stage's key hashes its settings and the keys of the stages it reads.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from autodescribe.analysis.characters import (
     Sighting,
@@ -22,7 +27,13 @@ from autodescribe.analysis.frames import FramePass, analyse_frames
 from autodescribe.analysis.gaps import find_gaps, plan_slots
 from autodescribe.analysis.onscreen_text import read_scene_text
 from autodescribe.analysis.scenes import build_scenes
-from autodescribe.analysis.speech import SpeechAnalysis, source_key, speech_stage
+from autodescribe.analysis.speech import (
+    VAD_RATE,
+    SpeechAnalysis,
+    source_key,
+    speech_stage,
+    spooled_blocks,
+)
 from autodescribe.analysis.transcript import transcribe_speech
 from autodescribe.backends.describe import (
     Describer,
@@ -295,15 +306,25 @@ def _look(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[str, FramePa
 def _listen(
     info: VideoInfo, job: NarrateJob, work: WorkDir
 ) -> tuple[SpeechAnalysis, list[SpeechSpan], str]:
-    """Speech, then what it says (the dialogue); and the transcript's key."""
-    speech, speech_key = speech_stage(info, job, work)
-    key = stable_hash("transcribe", speech_key, job.settings.transcribe)
-    dialogue = work.stage(
-        "transcribe",
-        key,
-        list[SpeechSpan],
-        lambda: transcribe_speech(info, speech.spans, job.settings.transcribe),
-    )
+    """Speech, then what it says (the dialogue); and the transcript's key.
+
+    The soundtrack is decoded once for both: speech detection leaves it, at 16 kHz, in a
+    temporary file in the work folder that the transcript reads (when speech was stored
+    by an earlier run, the transcript decodes it itself)."""
+    with tempfile.TemporaryFile(dir=work.root) as soundtrack:
+        speech, speech_key = speech_stage(info, job, work, keep=soundtrack)
+
+        def decoded(rate: int) -> Iterator[np.ndarray] | None:
+            kept = rate == VAD_RATE and soundtrack.seek(0, os.SEEK_END) > 0
+            return spooled_blocks(soundtrack) if kept else None
+
+        key = stable_hash("transcribe", speech_key, job.settings.transcribe)
+        dialogue = work.stage(
+            "transcribe",
+            key,
+            list[SpeechSpan],
+            lambda: transcribe_speech(info, speech.spans, job.settings.transcribe, decoded),
+        )
     return speech, dialogue, key
 
 

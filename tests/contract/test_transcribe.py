@@ -9,13 +9,16 @@ registered transcriber (faster-whisper: the bundled tiny.en).
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autodescribe.analysis.speech import detect_speech
+from autodescribe.analysis.speech import detect_speech, spooled_blocks
 from autodescribe.analysis.transcript import (
     TranscribeSettings,
     speech_audio,
@@ -237,3 +240,23 @@ def test_the_audio_stream_tag_names_the_language() -> None:
     assert stream_language(tagged("de")) == "de"
     assert stream_language(tagged(None)) is None
     assert stream_language(tagged("qaa")) is None
+
+
+def test_the_soundtrack_speech_detection_kept_gives_the_same_transcript(
+    info: VideoInfo, spans: list[SpeechSpan], transcribed: list[SpeechSpan], name: str
+) -> None:
+    """The pipeline decodes the soundtrack once: the transcript reads what the speech stage
+    left in its spool, and hears exactly what it hears decoding the file itself."""
+    asked: list[int] = []
+    with tempfile.TemporaryFile() as kept:
+        found = detect_speech(info, SpeechSettings(), keep=kept)
+        assert found.spans == spans
+        assert kept.seek(0, os.SEEK_END) == 4 * len(read_audio(Path(info.path), 16000))
+
+        def decoded(rate: int) -> Iterator[np.ndarray]:
+            asked.append(rate)
+            return spooled_blocks(kept)
+
+        again = transcribe_speech(info, spans, TranscribeSettings(transcriber=name), decoded)
+    assert asked == [16000]
+    assert [s.text for s in again] == [s.text for s in transcribed]

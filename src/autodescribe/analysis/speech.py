@@ -32,28 +32,40 @@ class SpeechAnalysis:
     dialogue_rms_db: float  # level narration is matched to
 
 
-def detect_speech(info: VideoInfo, settings: SpeechSettings) -> SpeechAnalysis:
+def detect_speech(
+    info: VideoInfo, settings: SpeechSettings, keep: IO[bytes] | None = None
+) -> SpeechAnalysis:
     """Speech spans and dialogue level, decoding the soundtrack once, block by block.
 
     The level needs the spans, which are known only at the end, and an hour of
     16 kHz audio held in memory would cost a quarter of a gigabyte: the decoded
     blocks are spooled to an unlinked temporary file as the detector reads them
     and read back from it, instead of decoding the soundtrack a second time.
+    With `keep` (a binary file the caller owns), the spool is that file and
+    stays there as raw float32 for the caller (the transcript reads it too).
     """
     if not info.has_audio:
         return SpeechAnalysis(spans=[], dialogue_rms_db=DEFAULT_DIALOGUE_DB)
-    path = Path(info.path)
-    with progress("speech", round(info.duration, 1)) as bar, tempfile.TemporaryFile() as spool:
-        detector = speech_detectors.create(
-            "silero", threshold=settings.threshold, min_silence_ms=settings.min_silence_ms
-        )
-        sizes: list[int] = []
-        try:
-            blocks = _spooled(iter_audio(path, VAD_RATE), spool, sizes)
-            raw = detect_blocks(detector, _counted(blocks, bar.update), VAD_RATE)
-        finally:
-            detector.close()
-        level = spans_rms_db(_replayed(spool, sizes), raw, VAD_RATE) if raw else None
+    with progress("speech", round(info.duration, 1)) as bar:
+        if keep is not None:
+            return _detect(info, settings, bar.update, keep)
+        with tempfile.TemporaryFile() as spool:
+            return _detect(info, settings, bar.update, spool)
+
+
+def _detect(
+    info: VideoInfo, settings: SpeechSettings, advance: Callable[[float], object], spool: IO[bytes]
+) -> SpeechAnalysis:
+    detector = speech_detectors.create(
+        "silero", threshold=settings.threshold, min_silence_ms=settings.min_silence_ms
+    )
+    sizes: list[int] = []
+    try:
+        blocks = _spooled(iter_audio(Path(info.path), VAD_RATE), spool, sizes)
+        raw = detect_blocks(detector, _counted(blocks, advance), VAD_RATE)
+    finally:
+        detector.close()
+    level = spans_rms_db(_replayed(spool, sizes), raw, VAD_RATE) if raw else None
     return SpeechAnalysis(
         spans=pad_and_merge(raw, settings.padding, info.duration),
         dialogue_rms_db=DEFAULT_DIALOGUE_DB if level is None else level,
@@ -121,10 +133,23 @@ def source_key(video: Path) -> str:
     return stable_hash(file_fingerprint(video), video.name)
 
 
-def speech_stage(info: VideoInfo, job: NarrateJob, work: WorkDir) -> tuple[SpeechAnalysis, str]:
-    """Speech spans and dialogue level, from the work folder when already found; and their key."""
+def speech_stage(
+    info: VideoInfo, job: NarrateJob, work: WorkDir, keep: IO[bytes] | None = None
+) -> tuple[SpeechAnalysis, str]:
+    """Speech spans and dialogue level, from the work folder when already found; and their key.
+
+    When they are found now and `keep` is given, the soundtrack decoded for them is left in
+    `keep` (see `detect_speech`); `keep` stays empty when they were stored."""
     key = stable_hash("speech", source_key(job.video), job.settings.speech)
     speech = work.stage(
-        "speech", key, SpeechAnalysis, lambda: detect_speech(info, job.settings.speech)
+        "speech", key, SpeechAnalysis, lambda: detect_speech(info, job.settings.speech, keep)
     )
     return speech, key
+
+
+def spooled_blocks(spool: IO[bytes], seconds: float = 10.0) -> Iterator[np.ndarray]:
+    """The soundtrack `detect_speech` left in `spool`, again as (samples, 1) blocks at 16 kHz."""
+    spool.seek(0)
+    size = 4 * round(seconds * VAD_RATE)
+    while data := spool.read(size):
+        yield np.frombuffer(data, np.float32).reshape(-1, 1)

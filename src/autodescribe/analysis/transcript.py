@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import mmap
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +29,15 @@ _FROM_TAG = {tag: code for code, (_, tag) in LANGUAGES.items()}
 
 
 def transcribe_speech(
-    info: VideoInfo, spans: Sequence[SpeechSpan], settings: TranscribeSettings
+    info: VideoInfo,
+    spans: Sequence[SpeechSpan],
+    settings: TranscribeSettings,
+    decoded: Callable[[int], Iterable[np.ndarray] | None] = lambda rate: None,
 ) -> list[SpeechSpan]:
-    """The speech spans with their transcript; unchanged when there is nothing to transcribe."""
+    """The speech spans with their transcript; unchanged when there is nothing to transcribe.
+
+    `decoded(rate)` may give the programme already decoded at `rate` as mono blocks (the
+    speech stage's), read instead of decoding the soundtrack again."""
     if not settings.enabled or not info.has_audio or not spans:
         return list(spans)
     transcriber = transcribers.create(
@@ -45,7 +51,8 @@ def transcribe_speech(
     speech_seconds = sum(span.end - span.start for span in spans)
     try:
         with progress("transcribe", speech_seconds) as bar:
-            audio = speech_audio(Path(info.path), transcriber, spans, info.duration)
+            blocks = decoded(transcriber.sample_rate)
+            audio = speech_audio(Path(info.path), transcriber, spans, info.duration, blocks)
             result = transcriber.transcribe(audio, spans, on_progress=bar.update)
     finally:
         transcriber.close()
@@ -55,9 +62,14 @@ def transcribe_speech(
 
 
 def speech_audio(
-    path: Path, transcriber: Transcriber, spans: Sequence[SpeechSpan], duration: float
+    path: Path,
+    transcriber: Transcriber,
+    spans: Sequence[SpeechSpan],
+    duration: float,
+    blocks: Iterable[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The programme at the transcriber's rate, decoded in blocks, keeping what it reads.
+    """The programme at the transcriber's rate, decoded in blocks (or read from `blocks`,
+    decoded already), keeping what it reads.
 
     Everything else stays zero pages that were never written (an anonymous
     mmap, in 4 KB pages: numpy asks for huge pages on big arrays, which would
@@ -73,7 +85,7 @@ def speech_audio(
     ]
     audio = np.frombuffer(mmap.mmap(-1, 4 * round(bound * rate)), np.float32)
     offset = 0
-    for block in iter_audio(path, rate):
+    for block in iter_audio(path, rate) if blocks is None else blocks:
         data = block[:, 0]
         end = offset + data.size
         if end > audio.size:  # far longer than the container said: grow (touches every page)
