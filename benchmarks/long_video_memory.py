@@ -108,13 +108,14 @@ class Sampler:
         if label == OVERALL:
             return
         now = time.monotonic() - self.started
-        running = [s for s in self.segments if s.label == label and not s.finished]
-        segment = running[-1] if running else None
-        if segment is None:
+        same = [s for s in self.segments if s.label == label]
+        segment = same[-1] if same else None
+        ended = total is not None and done >= total
+        if segment is None or (segment.finished and not ended):  # a new bar of that label
             segment = Segment(label, now)
             self.segments.append(segment)
         segment.ended = now
-        segment.finished = total is not None and done >= total
+        segment.finished = ended
 
     def run(self) -> None:
         me = os.getpid()

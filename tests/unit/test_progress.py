@@ -1,4 +1,4 @@
-"""The overall bar over stages that run side by side, and side work that is abandoned."""
+"""The overall bar over stages that run side by side."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import threading
 
 import pytest
 
-from autodescribe.util.background import Beside
 from autodescribe.util.progress import (
     OVERALL,
-    Abandoned,
     OverallShare,
     Planned,
     add_listener,
@@ -80,70 +78,3 @@ def test_listeners_hear_the_overall_percent_rise_while_lanes_interleave() -> Non
     finally:
         remove_listener(listen)
     assert heard == sorted(heard) and heard[-1] == 100.0
-
-
-def test_side_work_gives_its_result_and_its_error() -> None:
-    assert Beside("side", lambda: 6 * 7).result() == 42
-
-    def fail() -> int:
-        raise ValueError("no soundtrack")
-
-    with pytest.raises(ValueError, match="no soundtrack"):
-        Beside("side", fail).result()
-
-
-def test_abandoned_side_work_stops_at_its_next_step_and_moves_no_bar() -> None:
-    labels: list[str] = []
-    steps: list[int] = []
-    opened, release = threading.Event(), threading.Event()
-
-    def listen(label: str, done: float, total: float | None) -> None:
-        labels.append(label)
-
-    def work() -> None:
-        with progress("side", 100.0) as bar:
-            opened.set()
-            release.wait()
-            for step in range(100):
-                steps.append(step)
-                bar.update(1.0)
-        with progress("next stage", 1.0):
-            steps.append(-1)
-
-    add_listener(listen)
-    try:
-        side = Beside("side", work)
-        assert opened.wait(10)
-        side.abandon()
-        heard_before = len(labels)
-        release.set()
-        with pytest.raises(Abandoned, match="side"):
-            side.result()
-    finally:
-        remove_listener(listen)
-    assert steps == [0], "it stopped at its first step"
-    assert len(labels) == heard_before, "no bar moved after it was abandoned"
-
-
-def test_an_abandoned_thread_opens_no_new_bar() -> None:
-    labels: list[str] = []
-    release = threading.Event()
-
-    def work() -> None:
-        release.wait()
-        with progress("next stage", 1.0):
-            pass
-
-    def listen(label: str, done: float, total: float | None) -> None:
-        labels.append(label)
-
-    add_listener(listen)
-    try:
-        side = Beside("side", work)
-        side.abandon()
-        release.set()
-        with pytest.raises(Abandoned, match="next stage"):
-            side.result()
-    finally:
-        remove_listener(listen)
-    assert "next stage" not in labels

@@ -47,6 +47,7 @@ from autodescribe.timeline import (
     to_output_time,
 )
 from autodescribe.types import Cue, SpeechSpan, VideoInfo
+from autodescribe.util.background import read_ahead
 from autodescribe.util.cache import move_atomic
 
 __all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "render_described"]
@@ -310,7 +311,8 @@ def _mix_blocks(
     stem = _fixed_blocks(iter_audio(narration_wav, SAMPLE_RATE, CHANNELS), total, block, CHANNELS)
     source = insert_silence(
         _fixed_blocks(
-            _programme_audio(video, channels),
+            # decoded on its own thread, a few blocks ahead: the mix and its meter take a core
+            read_ahead(_programme_audio(video, channels), name="programme audio"),
             round(video.duration * SAMPLE_RATE),
             block,
             channels,

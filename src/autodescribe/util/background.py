@@ -1,4 +1,5 @@
-"""Stages that run beside the main thread, such as the soundtrack's beside the picture's.
+"""Work that runs beside the main thread: stages (the soundtrack's beside the picture's),
+and decoders that read ahead of what consumes them.
 
 Each runs on a daemon thread, so an interrupted run ends at once. A run that fails
 in the main thread abandons its side work: the abandoned thread's next progress
@@ -10,8 +11,9 @@ next job). Whatever it finished is already in the work folder for a rerun.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from queue import Full, Queue
 from typing import Generic, TypeVar
 
 from autodescribe.util.progress import abandon_bars
@@ -43,3 +45,54 @@ class Beside(Generic[T]):
         """Stop the work at its next progress step; nobody will wait for it."""
         if self._thread.is_alive():
             abandon_bars(self._thread)
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 2, name: str = "read-ahead") -> Iterator[T]:
+    """`items` in order, produced on their own thread up to `depth` ahead of the consumer.
+
+    For a decoder feeding a consumer that computes on what it decodes (the render's mix
+    and loudness meter): where both release the GIL, each gets a core. An error in the
+    producer is raised in the consumer; a consumer that stops early stops the producer.
+    """
+    queue: Queue[object] = Queue(depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the consumer
+            offer(_Failed(exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=produce, name=name, daemon=True).start()
+    try:
+        while (item := queue.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
