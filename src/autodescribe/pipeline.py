@@ -192,20 +192,23 @@ def _narrate(job: NarrateJob) -> NarrateResult:
 
 def stage_plan(settings: NarrateSettings, languages: int) -> list[Planned]:
     """The stages' progress labels in the order they start, each with its usual share of the
-    time (as multiples of one decode of the video, from `benchmarks/stages.py`); the
-    soundtrack's stages run in their own lane beside the picture's (see `analyse`)."""
+    run's wall time, in multiples of one decode of the video: between those measured on
+    60 s at 1280x720 (`benchmarks/stages.py`) and on an hour at 320x180
+    (`benchmarks/long_video_memory.py`), where the audio's share is larger. The
+    soundtrack's stages run in their own lane beside the picture's (see `analyse`), so
+    the stages of both lanes count about half their time."""
     offline = settings.describe.describer == "basic"
-    plan = [Planned("shots", 2.6), Planned("text", 4.5)]
-    plan += [Planned("faces", 3.5)] if characters_enabled(settings.characters) else []
-    plan += [Planned("speech", 0.7, SOUND), Planned("transcribe", 2.7, SOUND)]
+    plan = [Planned("shots", 4.0), Planned("text", 6.0)]
+    plan += [Planned("faces", 4.5)] if characters_enabled(settings.characters) else []
+    plan += [Planned("speech", 2.5, SOUND), Planned("transcribe", 6.0, SOUND)]
     for n in range(languages):
         if n == 0 or settings.translate.translator is None:
             if uses_two_passes(settings.describe):
                 plan += [Planned("look", 0.5 if offline else 25.0)]
                 plan += [Planned("write", 0.2 if offline else 10.0)]
             else:
-                plan += [Planned("describe", 0.5 if offline else 30.0)]
-        plan += [Planned("voice", 3.5), *delivery_plan(settings)]
+                plan += [Planned("describe", 0.8 if offline else 30.0)]
+        plan += [Planned("voice", 9.0), *delivery_plan(settings)]
     return plan
 
 
@@ -254,8 +257,7 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
     are kept busy. Naming the faces' people needs the dialogue, so it waits.
     """
     settings = job.settings
-    heard = Beside(SOUND, lambda: _listen(info, job, work))
-    try:
+    with Beside(SOUND, lambda: _listen(info, job, work)) as heard:
         frames_key, frames = _look(info, job, work)
         scenes = build_scenes(
             frames.shots,
@@ -269,9 +271,6 @@ def analyse(info: VideoInfo, job: NarrateJob, work: WorkDir) -> Analysis:
             "text", text_key, list[list[OnScreenText]], lambda: read_scene_text(scenes, stills)
         )
         faces = _faces(scenes, stills, job, work, text_key)
-    except BaseException:
-        heard.abandon()
-        raise
     speech, dialogue, transcript_key = heard.result()
     gaps = find_gaps(speech.spans, info.duration, settings.gaps)
     freezable = speech.spans if settings.fit.extended != "off" else None

@@ -221,3 +221,23 @@ def test_unknown_language_is_a_clear_error(sample: SampleTruth, tmp_path: Path) 
     assert result.exit_code == 2
     assert "unknown language code 'xx'" in result.stderr
     assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_a_transcriber_that_fails_stops_the_picture_stages_with_its_own_error(
+    sample: SampleTruth, tmp_path: Path
+) -> None:
+    """The soundtrack's stages run beside the picture's: when the transcript fails, the run
+    ends with its one line, without going on to read text and look for faces first."""
+    from autodescribe.config import NarrateJob, NarrateSettings, TranscribeSettings
+    from autodescribe.errors import ModelNotAvailable
+    from autodescribe.pipeline import narrate as run
+
+    empty = tmp_path / "not-a-whisper-model"
+    empty.mkdir()
+    settings = NarrateSettings(transcribe=TranscribeSettings(model=str(empty), device="cpu"))
+    job = NarrateJob(video=Path(sample.path), out_dir=tmp_path / "out", settings=settings)
+    with pytest.raises(ModelNotAvailable, match="cannot load whisper model"):
+        run(job)
+    stored = {p.name.split("-")[0] for p in job.work_dir.glob("*.json")}
+    assert "speech" in stored
+    assert not stored & {"transcribe", "sightings", "characters"}, stored

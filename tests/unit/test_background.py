@@ -121,3 +121,43 @@ def test_a_consumer_that_stops_early_stops_the_producer() -> None:
     ahead.close()
     assert closed.wait(5), "the producer's generator was closed"
     assert len(made) < 10, "it read only a few items ahead"
+
+
+def test_side_work_that_fails_stops_its_owner_with_its_own_error() -> None:
+    steps: list[int] = []
+
+    def fail() -> None:
+        raise ValueError("no whisper model")
+
+    with pytest.raises(ValueError, match="no whisper model"):
+        with Beside("side", fail):
+            with progress("main", 1000.0) as bar:
+                for step in range(1000):
+                    steps.append(step)
+                    bar.update(1.0)
+                    threading.Event().wait(0.005)
+    assert len(steps) < 1000, "the owner stopped at a step after the side failed"
+    with progress("main again", 2.0) as bar:  # the owner's later bars move again
+        bar.update(2.0)
+
+
+def test_an_owner_that_fails_abandons_its_side_work() -> None:
+    release, stopped = threading.Event(), threading.Event()
+    steps: list[int] = []
+
+    def work() -> None:
+        try:
+            with progress("side", 100.0) as bar:
+                release.wait()
+                for step in range(100):
+                    steps.append(step)
+                    bar.update(1.0)
+        finally:
+            stopped.set()
+
+    with pytest.raises(OSError, match="corrupt video"):
+        with Beside("side", work):
+            raise OSError("corrupt video")
+    release.set()
+    assert stopped.wait(5)
+    assert len(steps) <= 1, "it stopped at its first step"

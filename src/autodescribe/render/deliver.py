@@ -70,8 +70,8 @@ class Deliverables:
 
 def delivery_plan(settings: NarrateSettings) -> list[Planned]:
     """The bars `deliver` shows, in order, each with its usual share of the time (as
-    multiples of one decode of the video, from `benchmarks/stages.py`), for `overall`."""
-    plan = [Planned("loudness", 1.4), Planned("rendering", 1.5), Planned(CHECKING_MIX, 0.7)]
+    multiples of one decode of the video: see `pipeline.stage_plan`), for `overall`."""
+    plan = [Planned("loudness", 4.5), Planned("rendering", 9.0), Planned(CHECKING_MIX, 1.5)]
     plan += [Planned("writing HLS", 1.0)] if settings.render.hls else []
     plan += [Planned("writing DASH", 1.0)] if settings.render.dash else []
     return plan
