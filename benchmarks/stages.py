@@ -41,6 +41,7 @@ from typing import Any
 import imageio_ffmpeg
 
 from autodescribe import config
+from autodescribe.analysis.film import scene_inputs
 from autodescribe.analysis.frames import analyse_frames
 from autodescribe.analysis.gaps import find_gaps, plan_slots
 from autodescribe.analysis.onscreen_text import read_scene_text
@@ -50,7 +51,7 @@ from autodescribe.analysis.transcript import transcribe_speech
 from autodescribe.backends.voice import voice_for_language
 from autodescribe.config import NarrateSettings
 from autodescribe.media.probe import probe
-from autodescribe.pipeline import make_describer, scene_inputs
+from autodescribe.pipeline import make_describer
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.qc.loudness import mix_as_rendered
 from autodescribe.qc.report import check_script
