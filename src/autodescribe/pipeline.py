@@ -43,7 +43,7 @@ from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
-from autodescribe.util.memory import limit_malloc_arenas
+from autodescribe.util.memory import tune_malloc
 from autodescribe.util.progress import Planned, overall
 from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions
@@ -113,7 +113,7 @@ def narrate(job: NarrateJob) -> NarrateResult:
     says only that), before any media work.
     """
     check_settings(job)
-    limit_malloc_arenas()  # stages run side by side: see util.memory
+    tune_malloc()  # stages run side by side: see util.memory
     with work_lock(job.work_dir, wait=job.wait):
         job = with_describer_resolved(job)
         check_settings(job)

@@ -10,8 +10,8 @@ import pytest
 
 CHURN = """
 import ctypes, sys, threading
-from autodescribe.util.memory import limit_malloc_arenas
-capped = limit_malloc_arenas() if sys.argv[1] == "cap" else False
+from autodescribe.util.memory import tune_malloc
+capped = tune_malloc() if sys.argv[1] == "cap" else False
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
@@ -29,7 +29,7 @@ libc.malloc_stats()
 
 
 def _arenas(mode: str) -> tuple[bool, int]:
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     done = subprocess.run(
         [sys.executable, "-c", CHURN, mode], capture_output=True, text=True, check=True, env=env
     )

@@ -26,7 +26,7 @@ from autodescribe.util.cache import WorkDir, stable_hash
 from autodescribe.util.languages import check_language
 from autodescribe.util.lazy import Lazy
 from autodescribe.util.lock import work_lock
-from autodescribe.util.memory import limit_malloc_arenas
+from autodescribe.util.memory import tune_malloc
 from autodescribe.util.progress import Planned, overall
 from autodescribe.voicing.choose import choose_voices, state_folder
 from autodescribe.voicing.voice import SpeakSettings, speak_descriptions, spoken_before
@@ -42,7 +42,7 @@ def render_script(
     A script that carries its own recordings (a DAPT As-recorded Script) keeps
     them, unless `revoice` asks for the voice to speak every cue instead.
     """
-    limit_malloc_arenas()  # the stem's measure runs beside the mix: see util.memory
+    tune_malloc()  # the stem's measure runs beside the mix: see util.memory
     with work_lock(job.work_dir, wait=job.wait):
         plan = [Planned("speech", 0.7), Planned("voice", 3.5), *delivery_plan(job.settings)]
         with overall(plan):
