@@ -33,7 +33,7 @@ from autodescribe.analysis.speech import (
     spooled_blocks,
 )
 from autodescribe.analysis.transcript import transcribe_speech
-from autodescribe.config import NarrateJob
+from autodescribe.config import CharacterSettings, NarrateJob
 from autodescribe.types import (
     CharacterBank,
     Gap,
@@ -173,10 +173,9 @@ def _faces(
     settings = job.settings.characters
     if not characters_enabled(settings):
         return None
-    found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
     return work.stage(
         "sightings",
-        stable_hash("sightings", text_key, found_with),
+        stable_hash("sightings", text_key, _found_with(job)),
         list[list[Sighting]],
         lambda: look_for_faces(scenes, stills, settings),
     )
@@ -197,8 +196,8 @@ def _characters(
     settings = job.settings.characters
     if faces is None:
         return CharacterBank(), "no-characters"
-    found_with = settings.model_copy(update={"mark_faces": False})  # marks change no face
-    key = stable_hash("characters", text_key, to_jsonable(dialogue, list[SpeechSpan]), found_with)
+    dialogue_json = to_jsonable(dialogue, list[SpeechSpan])
+    key = stable_hash("characters", text_key, dialogue_json, _found_with(job))
     bank = work.stage(
         "characters",
         key,
@@ -208,3 +207,8 @@ def _characters(
         ),
     )
     return bank, key
+
+
+def _found_with(job: NarrateJob) -> CharacterSettings:
+    """The character settings that change which faces and people are found (marks do not)."""
+    return job.settings.characters.model_copy(update={"mark_faces": False})

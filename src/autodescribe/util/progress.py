@@ -174,9 +174,7 @@ def overall(plan: Sequence[Planned]) -> Iterator[None]:
         percent = share.hear(label, done, total)
         if percent is not None and percent > bar.n:
             bar.update(percent - bar.n)
-            for callback in list(_listeners):
-                if callback is not follow:
-                    callback(OVERALL, percent, 100.0)
+            _notify(OVERALL, percent, 100.0)  # unplanned, so `follow` itself ignores it
 
     add_listener(follow)
     try:
