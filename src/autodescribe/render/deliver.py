@@ -191,22 +191,7 @@ def deliver(
         write_atomic(stamp, json.dumps(to_jsonable(report)))
         work.computed.append("render")
         measured_stem = replace(stem_measure.result(), path=str(paths["stem"]))
-    hls = None
-    if settings.render.hls:
-        hls = write_hls(
-            paths["video"],
-            out_dir / f"{name}.hls",
-            script.language,
-            described_default=settings.render.described_default,
-        )
-    dash = None
-    if settings.render.dash:
-        dash = write_dash(
-            paths["video"],
-            out_dir / f"{name}.dash",
-            script.language,
-            described_default=settings.render.described_default,
-        )
+    hls, dash = _streaming(paths["video"], out_dir, name, script.language, settings)
     qc = _quality_check(info, script, paths, settings, report, dialogue, measured_stem)
     return Deliverables(
         report=report,
@@ -216,6 +201,19 @@ def deliver(
         qc_line=verdict_line(qc, paths["qc"]),
         **paths,
     )
+
+
+def _streaming(
+    video: Path, out_dir: Path, name: str, language: str, settings: NarrateSettings
+) -> tuple[Path | None, Path | None]:
+    """The HLS and DASH packages of the described video, where asked for."""
+    default = settings.render.described_default
+    hls = dash = None
+    if settings.render.hls:
+        hls = write_hls(video, out_dir / f"{name}.hls", language, described_default=default)
+    if settings.render.dash:
+        dash = write_dash(video, out_dir / f"{name}.dash", language, described_default=default)
+    return hls, dash
 
 
 def _quality_check(
