@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import wave
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from autodescribe.render.loudness import (
     raw_float,
 )
 from autodescribe.render.mux import inspect_output, mix_channels, mux_args
+from autodescribe.render.paused import LABEL, encode_paused_originals
 from autodescribe.render.splice import Spliced, splice_folder, splice_freezes
 from autodescribe.timeline import (
     Freeze,
@@ -47,7 +49,7 @@ from autodescribe.timeline import (
     to_output_time,
 )
 from autodescribe.types import Cue, SpeechSpan, VideoInfo
-from autodescribe.util.background import read_ahead
+from autodescribe.util.background import Beside, read_ahead
 from autodescribe.util.cache import move_atomic
 
 __all__ = ["Loudness", "RenderReport", "build_narration", "measure_loudness", "render_described"]
@@ -128,11 +130,24 @@ def render_described(
     try:
         spool = Path(scratch.name) / "mix.f32"
         mix = _mix_blocks(video, narration_wav, shifted, freezes, settings)
-        plan = plan_loudness(mix, spool, preset, speech, duration, channels)
-        spliced = _splice(video, freezes, out_path, settings, Path(scratch.name))
-        muxing = mux_args(video, out_path, settings, language, plan.filter, freezes, spliced)
+        with _paused(video, freezes, out_path, Path(scratch.name)) as pausing:
+            plan = plan_loudness(mix, spool, preset, speech, duration, channels)
+            spliced = _splice(video, freezes, out_path, settings, Path(scratch.name))
+            paused = pausing.result() if pausing else None
         args = [*raw_float(channels), "-i", str(spool), "-i", video.path]
         args += ["-i", str(spliced.path)] if spliced else []
+        paused_input = 3 if spliced else 2
+        args += ["-i", str(paused)] if paused else []
+        muxing = mux_args(
+            video,
+            out_path,
+            settings,
+            language,
+            plan.filter,
+            freezes,
+            spliced,
+            paused_input if paused else None,
+        )
         run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration)
         muxing.finish(tmp)
         written, marked = inspect_output(tmp)
@@ -169,6 +184,20 @@ def _warn_about_output(
         )
     if abs(written - duration) > frame:
         log.warning("rendered %.3f s but expected %.3f s", written, duration)
+
+
+@contextmanager
+def _paused(
+    video: VideoInfo, freezes: list[Freeze], out_path: Path, folder: Path
+) -> Iterator[Beside[Path] | None]:
+    """The original tracks paused at the freezes, encoded beside whatever the block does
+    (see `render.paused`); None when nothing is frozen or there is no original audio."""
+    if not freezes or not video.audio:
+        yield None
+        return
+    suffix = out_path.suffix.lower()
+    with Beside(LABEL, lambda: encode_paused_originals(video, freezes, suffix, folder)) as side:
+        yield side
 
 
 def _splice(

@@ -32,7 +32,7 @@ from autodescribe.media.webm import set_doc_type
 from autodescribe.render.extend import audio_filter, video_filter
 from autodescribe.render.splice import Spliced
 from autodescribe.timeline import Freeze
-from autodescribe.types import VideoInfo
+from autodescribe.types import AudioStreamInfo, VideoInfo
 from autodescribe.util.languages import LANGUAGES, TERMINOLOGY_CODES, language_name, language_tag
 
 MIX_BITRATE = "192k"
@@ -92,23 +92,32 @@ def mux_args(
     mix_filter: str,
     freezes: list[Freeze],
     spliced: Spliced | None = None,
+    paused_input: int | None = None,
 ) -> MuxPlan:
     """Filters, maps, codecs, dispositions and titles for the described file.
 
     `spliced` is the picture with its freezes already in it (input 2), mostly
-    stream-copied; without it a frozen picture is re-encoded whole.
+    stream-copied; without it a frozen picture is re-encoded whole. Input
+    `paused_input`, when given, holds the original tracks already paused at the
+    freezes and encoded for this container (`render.paused`): they are copied.
     """
     suffix = out_path.suffix.lower()
     graph = [f"[0:a]{mix_filter}[mix]"]
     if freezes:
-        for j, stream in enumerate(video.audio):
-            graph.append(
-                audio_filter(freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels)
-            )
+        if paused_input is None:
+            for j, stream in enumerate(video.audio):
+                graph.append(
+                    audio_filter(
+                        freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels
+                    )
+                )
         picture, video_args, mode = _frozen_picture(
             video, suffix, settings, freezes, spliced, graph
         )
-        originals = [f"[orig{j}]" for j in range(len(video.audio))]
+        originals = [
+            f"[orig{j}]" if paused_input is None else f"{paused_input}:a:{j}"
+            for j in range(len(video.audio))
+        ]
     else:
         picture, video_args, mode = _picture(video, suffix, settings)
         originals = [f"1:a:{j}" for j in range(len(video.audio))]
@@ -119,7 +128,8 @@ def mux_args(
         args += ["-map", "1:s?", "-c:s", "copy"]  # subtitles keep their times only unfrozen
     args += video_args
     args += ["-map_metadata", "1", "-map_chapters", "1"]
-    args += _audio_tracks(video, suffix, settings, language, copy_originals=not freezes)
+    copied = "ready" if paused_input is not None else "no" if freezes else "if-possible"
+    args += _audio_tracks(video, suffix, settings, language, copied)
     if suffix in _MOV_FAMILY:
         args += ["-f", _MOV_FAMILY[suffix]]  # the movie box goes first in `finish`
     elif suffix == ".webm":
@@ -162,11 +172,25 @@ def _frozen_picture(
     )
 
 
+def audio_codec(suffix: str) -> str:
+    """The encoder of audio tracks made for a `suffix` output."""
+    return "libopus" if suffix == ".webm" else "aac"
+
+
+def track_bitrate(stream: AudioStreamInfo) -> str:
+    """The bit rate an original track is encoded at when it cannot be copied."""
+    return SURROUND_BITRATE if stream.channels >= 6 else MIX_BITRATE
+
+
 def _audio_tracks(
-    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, copy_originals: bool
+    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, copied: str
 ) -> list[str]:
-    """Codecs, dispositions and titles: the described mix first, then every original track."""
-    codec = "libopus" if suffix == ".webm" else "aac"
+    """Codecs, dispositions and titles: the described mix first, then every original track.
+
+    `copied` says how the originals come: "if-possible" (from the source: copied when
+    the container takes their codec), "no" (through a filter) or "ready" (encoded
+    for this container already)."""
+    codec = audio_codec(suffix)
     bitrate = SURROUND_BITRATE if mix_channels(video) == 6 else MIX_BITRATE
     args = ["-c:a:0", codec, "-b:a:0", bitrate, "-ar:a:0", str(SAMPLE_RATE)]
     described_default = settings.described_default or not video.has_audio
@@ -178,11 +202,11 @@ def _audio_tracks(
     args += _track_metadata(0, described_title, language_tag(language), suffix)
     for j, original in enumerate(video.audio):
         out = j + 1
-        if copy_originals and original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
+        copyable = original.codec in _COPYABLE_AUDIO.get(suffix, frozenset())
+        if copied == "ready" or (copied == "if-possible" and copyable):
             args += [f"-c:a:{out}", "copy"]
         else:
-            rate = SURROUND_BITRATE if original.channels >= 6 else MIX_BITRATE
-            args += [f"-c:a:{out}", codec, f"-b:a:{out}", rate]
+            args += [f"-c:a:{out}", codec, f"-b:a:{out}", track_bitrate(original)]
         args += [f"-disposition:a:{out}", _original_disposition(j, described_default, suffix)]
         title = _original_title(original.language, original.title)
         args += _track_metadata(out, title, original.language, suffix)
