@@ -7,8 +7,8 @@ Prints one line per stage as a multiple of `ffmpeg -i CLIP -f null -` (the
 physical floor: every pixel decoded once), the sum of the non-model stages, and
 then a whole `autodescribe narrate --describer basic` of the same clip in a
 child process: its wall time against the decode, and its peak resident memory
-(the narrate process itself, exact from the kernel, and the sum over it and its
-children such as ffmpeg, sampled every 50 ms).
+(the narrate process's own high-water mark from the kernel, and the sum over it
+and its children such as ffmpeg, both read every 50 ms).
 
 The decode is timed before and after the stages, three times each, and the
 fastest is the yardstick: on a shared machine a slow decode would flatter
@@ -218,7 +218,7 @@ def run(clip: Path, work_root: Path, shots: str) -> Table:
 class WholeRun:
     wall: float
     cpu: float  # narrate and the children it waited for
-    peak_self_mb: float  # the narrate process (and its largest child), from the kernel
+    peak_self_mb: float  # the narrate process, its high-water mark from the kernel
     peak_tree_mb: float  # narrate plus every child alive at once, sampled
 
 
@@ -244,11 +244,25 @@ def _tree_rss_mb(root: int) -> float:
     return total
 
 
+def _high_water_mb(pid: int) -> float:
+    """The most memory `pid` has held resident (VmHWM), in MB; 0 when it is gone.
+
+    Not `ru_maxrss`: a process started by this one (fork, then exec) is charged this
+    process's own resident memory at its exec, so the stages run above, with their
+    models loaded here, would show as the narrate child's peak.
+    """
+    try:
+        found = re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0.0
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def narrate_whole(clip: Path, out_dir: Path) -> WholeRun:
     """`autodescribe narrate CLIP --describer basic` in a child process, timed and sampled."""
     command = [sys.executable, "-m", "autodescribe", "narrate", str(clip)]
     command += ["--describer", "basic", "--out-dir", str(out_dir), "--force"]
-    peak = [0.0]
+    peak, own = [0.0], [0.0]
     done = threading.Event()
     log = out_dir.with_suffix(".log")
     started = time.perf_counter()
@@ -258,6 +272,7 @@ def narrate_whole(clip: Path, out_dir: Path) -> WholeRun:
         def sample() -> None:
             while not done.wait(0.05):
                 peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+                own[0] = max(own[0], _high_water_mb(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -270,7 +285,7 @@ def narrate_whole(clip: Path, out_dir: Path) -> WholeRun:
         tail = log.read_text(errors="replace")[-2000:]
         raise SystemExit(f"narrate failed ({proc.returncode}):\n{tail}")
     cpu = usage.ru_utime + usage.ru_stime
-    return WholeRun(wall, cpu, usage.ru_maxrss / 1024, peak[0])
+    return WholeRun(wall, cpu, own[0], peak[0])
 
 
 def fastest(tables: list[Table]) -> Table:
