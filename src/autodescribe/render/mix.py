@@ -134,19 +134,9 @@ def render_described(
             plan = plan_loudness(mix, spool, preset, speech, duration, channels)
             spliced = _splice(video, freezes, out_path, settings, Path(scratch.name))
             paused = pausing.result() if pausing else None
-        args = [*raw_float(channels), "-i", str(spool), "-i", video.path]
-        args += ["-i", str(spliced.path)] if spliced else []
-        paused_input = 3 if spliced else 2
-        args += ["-i", str(paused)] if paused else []
+        args, paused_input = _inputs(spool, channels, video, spliced, paused)
         muxing = mux_args(
-            video,
-            out_path,
-            settings,
-            language,
-            plan.filter,
-            freezes,
-            spliced,
-            paused_input if paused else None,
+            video, out_path, settings, language, plan.filter, freezes, spliced, paused_input
         )
         run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration)
         muxing.finish(tmp)
@@ -184,6 +174,18 @@ def _warn_about_output(
         )
     if abs(written - duration) > frame:
         log.warning("rendered %.3f s but expected %.3f s", written, duration)
+
+
+def _inputs(
+    spool: Path, channels: int, video: VideoInfo, spliced: Spliced | None, paused: Path | None
+) -> tuple[list[str], int | None]:
+    """ffmpeg's inputs: the mix (0), the source (1), then the splice and the paused
+    originals where there are; and the paused originals' index."""
+    args = [*raw_float(channels), "-i", str(spool), "-i", video.path]
+    args += ["-i", str(spliced.path)] if spliced else []
+    if paused is None:
+        return args, None
+    return [*args, "-i", str(paused)], 3 if spliced else 2
 
 
 @contextmanager

@@ -1,9 +1,10 @@
 """Mux: which streams go into the described file, with which codecs, flags and titles.
 
-Input 0 is the normalised mix streamed on stdin, input 1 the source video.
-The picture is stream-copied unless extended description froze it; then it is
-re-encoded at a quality-preserving setting and the original audio track is
-paused with it, so every track keeps the same timeline.
+Input 0 is the normalised mix, input 1 the source video. The picture is
+stream-copied unless extended description froze it; then it is re-encoded
+around the freezes (the splice, input 2) or whole, and the original audio tracks come
+paused with it from their own input (`render.paused`), so every track keeps
+the same timeline.
 
 Signalling, per container (what players look for):
 - MP4/M4V/MOV: the described track carries a DASH-role `kind` box
@@ -29,7 +30,7 @@ from autodescribe.config import RenderSettings
 from autodescribe.errors import MediaError
 from autodescribe.media.mp4 import DESCRIBES_VIDEO, TrackSignals, signal_tracks
 from autodescribe.media.webm import set_doc_type
-from autodescribe.render.extend import audio_filter, video_filter
+from autodescribe.render.extend import video_filter
 from autodescribe.render.splice import Spliced
 from autodescribe.timeline import Freeze
 from autodescribe.types import AudioStreamInfo, VideoInfo
@@ -64,7 +65,7 @@ _COPYABLE_AUDIO: dict[str, frozenset[str]] = {
 }
 # FFmpeg's muxer for each ISO/QuickTime suffix: m4v as plain MP4 (FFmpeg's ipod flavour
 # drops track user data), mov as QuickTime. Both get their signals from media.mp4.
-_MOV_FAMILY = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+MOV_FAMILY = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
 _MATROSKA = frozenset({".mkv", ".webm"})
 _DESCRIBED_SIGNALS = TrackSignals(roles=("description",), characteristics=(DESCRIBES_VIDEO,))
 _WEBM_VIDEO = frozenset({"vp8", "vp9", "av1"})
@@ -78,7 +79,7 @@ class MuxPlan:
 
     def finish(self, path: Path) -> None:
         """Write into the muxed file at `path` the signals FFmpeg cannot (see the module doc)."""
-        if self.suffix in _MOV_FAMILY:
+        if self.suffix in MOV_FAMILY:
             signal_tracks(path, [_DESCRIBED_SIGNALS])  # audio 1 is the described mix
         elif self.suffix == ".webm":
             set_doc_type(path, "webm")
@@ -97,27 +98,19 @@ def mux_args(
     """Filters, maps, codecs, dispositions and titles for the described file.
 
     `spliced` is the picture with its freezes already in it (input 2), mostly
-    stream-copied; without it a frozen picture is re-encoded whole. Input
-    `paused_input`, when given, holds the original tracks already paused at the
-    freezes and encoded for this container (`render.paused`): they are copied.
+    stream-copied; without it a frozen picture is re-encoded whole. With freezes,
+    input `paused_input` holds the original tracks paused at them and encoded for
+    this container (`render.paused`): they are copied.
     """
     suffix = out_path.suffix.lower()
     graph = [f"[0:a]{mix_filter}[mix]"]
     if freezes:
-        if paused_input is None:
-            for j, stream in enumerate(video.audio):
-                graph.append(
-                    audio_filter(
-                        freezes, f"1:a:{j}", f"orig{j}", stream.sample_rate, stream.channels
-                    )
-                )
+        if video.audio and paused_input is None:
+            raise ValueError("a frozen picture needs the original audio paused: see render.paused")
         picture, video_args, mode = _frozen_picture(
             video, suffix, settings, freezes, spliced, graph
         )
-        originals = [
-            f"[orig{j}]" if paused_input is None else f"{paused_input}:a:{j}"
-            for j in range(len(video.audio))
-        ]
+        originals = [f"{paused_input}:a:{j}" for j in range(len(video.audio))]
     else:
         picture, video_args, mode = _picture(video, suffix, settings)
         originals = [f"1:a:{j}" for j in range(len(video.audio))]
@@ -128,10 +121,9 @@ def mux_args(
         args += ["-map", "1:s?", "-c:s", "copy"]  # subtitles keep their times only unfrozen
     args += video_args
     args += ["-map_metadata", "1", "-map_chapters", "1"]
-    copied = "ready" if paused_input is not None else "no" if freezes else "if-possible"
-    args += _audio_tracks(video, suffix, settings, language, copied)
-    if suffix in _MOV_FAMILY:
-        args += ["-f", _MOV_FAMILY[suffix]]  # the movie box goes first in `finish`
+    args += _audio_tracks(video, suffix, settings, language, paused=bool(freezes))
+    if suffix in MOV_FAMILY:
+        args += ["-f", MOV_FAMILY[suffix]]  # the movie box goes first in `finish`
     elif suffix == ".webm":
         args += ["-f", "matroska"]  # its DocType is set to webm afterwards (media.webm)
     return MuxPlan(args, mode, suffix)
@@ -183,13 +175,12 @@ def track_bitrate(stream: AudioStreamInfo) -> str:
 
 
 def _audio_tracks(
-    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, copied: str
+    video: VideoInfo, suffix: str, settings: RenderSettings, language: str, paused: bool
 ) -> list[str]:
     """Codecs, dispositions and titles: the described mix first, then every original track.
 
-    `copied` says how the originals come: "if-possible" (from the source: copied when
-    the container takes their codec), "no" (through a filter) or "ready" (encoded
-    for this container already)."""
+    The originals are copied: `paused` ones as they were encoded for this container, the
+    source's own where the container takes their codec (else they are encoded again)."""
     codec = audio_codec(suffix)
     bitrate = SURROUND_BITRATE if mix_channels(video) == 6 else MIX_BITRATE
     args = ["-c:a:0", codec, "-b:a:0", bitrate, "-ar:a:0", str(SAMPLE_RATE)]
@@ -202,8 +193,7 @@ def _audio_tracks(
     args += _track_metadata(0, described_title, language_tag(language), suffix)
     for j, original in enumerate(video.audio):
         out = j + 1
-        copyable = original.codec in _COPYABLE_AUDIO.get(suffix, frozenset())
-        if copied == "ready" or (copied == "if-possible" and copyable):
+        if paused or original.codec in _COPYABLE_AUDIO.get(suffix, frozenset()):
             args += [f"-c:a:{out}", "copy"]
         else:
             args += [f"-c:a:{out}", codec, f"-b:a:{out}", track_bitrate(original)]
@@ -237,9 +227,9 @@ def _track_metadata(index: int, title: str, tag: str | None, suffix: str) -> lis
     Setting every key, even to nothing, keeps a copied track from carrying the
     source's title or handler name next to ours.
     """
-    key = "handler_name" if suffix in _MOV_FAMILY else "title"
+    key = "handler_name" if suffix in MOV_FAMILY else "title"
     args = [f"-metadata:s:a:{index}", f"{key}={title}"]
-    if suffix in _MOV_FAMILY:
+    if suffix in MOV_FAMILY:
         args += [f"-metadata:s:a:{index}", "title="]
     return args + [f"-metadata:s:a:{index}", f"language={tag or 'und'}"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autodescribe.media.ffmpeg import run_ffmpeg
 from autodescribe.render.extend import audio_filter
-from autodescribe.render.mux import audio_codec, track_bitrate
+from autodescribe.render.mux import MOV_FAMILY, audio_codec, track_bitrate
 from autodescribe.timeline import Freeze, frozen_seconds
 from autodescribe.types import VideoInfo
 
@@ -33,7 +33,7 @@ def encode_paused_originals(
     The file holds the tracks in the source's order, in the codec the output's
     container takes (so the mux copies them), in a container that keeps their
     timing as a direct encode would (MP4 for the QuickTime family, else Matroska)."""
-    mp4_family = suffix in (".mp4", ".m4v", ".mov")
+    mp4_family = suffix in MOV_FAMILY
     target = folder / ("paused-originals.mp4" if mp4_family else "paused-originals.mka")
     graph = [
         audio_filter(freezes, f"0:a:{j}", f"orig{j}", stream.sample_rate, stream.channels)
