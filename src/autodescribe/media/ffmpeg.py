@@ -43,6 +43,8 @@ _GENERIC_LINES = (
     "possible presets:",
     "video:",  # the closing size summary
     "possible tunes:",
+    "output #",  # the header of an output opened as the run ends
+    "summary:",  # the first line of a meter's summary (ebur128)
     "possible profiles:",
 )
 # "[webm @ 0x55e7...] " in front of a component's message.
@@ -56,6 +58,23 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@cache
+def has_loopback_decoders() -> bool:
+    """Whether this ffmpeg can decode what it encodes in the same run (`-dec`, FFmpeg 7+):
+    the one that ships can; one chosen through IMAGEIO_FFMPEG_EXE may be older. Asked by
+    running it once on a twentieth of a second of silence."""
+    tone = ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.05"]
+    loop = ["-dec", "0:0", "-filter_complex", "[dec:0]anull[heard]", "-map", "[heard]"]
+    command = [ffmpeg_exe(), "-nostdin", "-v", "error", *tone, "-c:a", "aac", "-f", "null", "-"]
+    try:
+        done = subprocess.run(
+            [*command, *loop, "-f", "null", "-"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def run_ffmpeg(
@@ -111,7 +130,8 @@ def run_ffmpeg(
 
 def last_meaningful_line(lines: Iterable[str]) -> str | None:
     """The line that says why ffmpeg failed, skipping the cascade of generic lines after it."""
-    kept = [_COMPONENT.sub("", line.strip()) for line in lines]
+    # indented lines are listings (streams, metadata, a meter's summary), never the cause
+    kept = [_COMPONENT.sub("", line.strip()) for line in lines if not line[:1].isspace()]
     kept = [line for line in kept if line]
     for line in reversed(kept):
         if not line.lower().startswith(_GENERIC_LINES):

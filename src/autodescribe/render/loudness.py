@@ -37,6 +37,7 @@ from autodescribe.presets import LoudnessPreset
 from autodescribe.util.progress import progress
 
 RATE = 48000  # of every mix measured here
+_METER = "ebur128=peak=true:framelog=quiet"  # what every figure here is measured with
 # Below the preset's peak limit, kept free for the encoder's overshoot.
 PEAK_HEADROOM_DB = 0.3
 
@@ -81,14 +82,31 @@ def measure_raw(
     return _ebur128([*raw_float(channels), "-i", "pipe:0"], duration, stdin=blocks)
 
 
-def _ebur128(
-    input_args: list[str],
-    duration: float | None,
-    stdin: Iterable[bytes] | None = None,
-    label: str = "loudness",
-) -> Loudness:
-    args = [*input_args, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
-    stderr = run_ffmpeg(args, label, duration=duration, stdin=stdin)
+def measure_while_encoding(stream: int, samples: int | None) -> list[str]:
+    """ffmpeg arguments, after an output's, that measure its audio `stream` as encoded: a
+    loopback decoder (FFmpeg 7+) hands the encoder's packets back, decoded, to `ebur128` on
+    a second output, so the written mix is measured during its encode instead of decoded
+    from the file afterwards. The samples are those a player decodes from the file (the
+    encoder's priming already left out), plus the padding of its last frame: `samples`
+    cuts that off where the container does (an MP4 edit list; Matroska keeps it).
+    `summary_loudness` reads the figures from the run's stderr."""
+    trim = f"atrim=end_sample={samples}," if samples is not None else ""
+    graph = f"[dec:0]{trim}{_METER}[measured]"
+    return [
+        "-dec",
+        f"0:{stream}",
+        "-filter_complex",
+        graph,
+        "-map",
+        "[measured]",
+        "-f",
+        "null",
+        "-",
+    ]
+
+
+def summary_loudness(stderr: str) -> Loudness:
+    """The figures of the last `ebur128` summary in an ffmpeg run's stderr."""
     summary = stderr[stderr.rfind("Summary:") :]
 
     def figure(label: str, unit: str) -> float | None:
@@ -97,6 +115,16 @@ def _ebur128(
         return value if math.isfinite(value) and value > -70.0 else None
 
     return Loudness(figure("I", "LUFS"), figure("Peak", "dBFS"), figure("LRA", "LU"))
+
+
+def _ebur128(
+    input_args: list[str],
+    duration: float | None,
+    stdin: Iterable[bytes] | None = None,
+    label: str = "loudness",
+) -> Loudness:
+    args = [*input_args, "-af", _METER, "-f", "null", "-"]
+    return summary_loudness(run_ffmpeg(args, label, duration=duration, stdin=stdin))
 
 
 def only_spans(

@@ -8,7 +8,9 @@ spooled as raw float samples to the render's scratch folder beside the output
 ends), so the programme's audio is decoded and mixed once. It is brought to
 the loudness preset with one constant gain; ffmpeg then encodes the spool once
 and muxes it beside the video (stream-copied unless extended description froze
-the picture) and the original audio.
+the picture) and the original audio, and measures the mix as written while it
+encodes it (its packets decoded back into the meter `check` uses), so the file
+is not decoded again for the quality check.
 """
 
 from __future__ import annotations
@@ -22,22 +24,25 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.stream import Disposition
 
 from autodescribe.config import RenderSettings
 from autodescribe.errors import ConfigError, MediaError
 from autodescribe.media.audio import iter_audio, read_audio
-from autodescribe.media.ffmpeg import run_ffmpeg
+from autodescribe.media.ffmpeg import has_loopback_decoders, run_ffmpeg
 from autodescribe.presets import preset as loudness_preset
 from autodescribe.render.extend import insert_silence, mute_gain
 from autodescribe.render.loudness import (
     Loudness,
     measure_loudness,
     measure_raw,
+    measure_while_encoding,
     only_spans,
     plan_loudness,
     raw_float,
+    summary_loudness,
 )
-from autodescribe.render.mux import inspect_output, mix_channels, mux_args
+from autodescribe.render.mux import MOV_FAMILY, inspect_output, mix_channels, mux_args
 from autodescribe.render.paused import LABEL, encode_paused_originals
 from autodescribe.render.splice import Spliced, splice_folder, splice_freezes
 from autodescribe.timeline import (
@@ -138,10 +143,13 @@ def render_described(
         muxing = mux_args(
             video, out_path, settings, language, plan.filter, freezes, spliced, paused_input
         )
-        run_ffmpeg([*args, *muxing.args, str(tmp)], "rendering", duration=duration)
+        measure = _measure_while_encoding(video, freezes, out_path.suffix.lower(), spool, channels)
+        stderr = run_ffmpeg(
+            [*args, *muxing.args, str(tmp), *measure], "rendering", duration=duration
+        )
         muxing.finish(tmp)
         written, marked = inspect_output(tmp)
-        loudness = measure_loudness(tmp, duration=written, label=CHECKING_MIX)
+        loudness = _mix_loudness(stderr if measure else None, tmp, written)
         gated = preset.dialogue_gated
         achieved_dialogue = _dialogue_loudness(tmp, speech, channels) if gated else None
         move_atomic(tmp, out_path)
@@ -162,6 +170,35 @@ def render_described(
         video=muxing.video_mode,
         extension_seconds=frozen_seconds(freezes),
     )
+
+
+def _measure_while_encoding(
+    video: VideoInfo, freezes: list[Freeze], suffix: str, spool: Path, channels: int
+) -> list[str]:
+    """ffmpeg arguments that measure the mix as it is encoded (`measure_while_encoding`),
+    or none where the file must be decoded again afterwards: an ffmpeg without loopback
+    decoders, or a source whose video streams leave the mix's place among the output's
+    streams unsure (it follows the one picture)."""
+    if not has_loopback_decoders() or (not freezes and not _one_picture(video)):
+        return []
+    # MP4 and QuickTime trim the last frame's padding with their edit list; Matroska plays it.
+    samples = spool.stat().st_size // (4 * channels) if suffix in MOV_FAMILY else None
+    return measure_while_encoding(1, samples)
+
+
+def _mix_loudness(encoding_stderr: str | None, path: Path, written: float) -> Loudness:
+    """The written mix's figures: from its encode's own measure, else decoded from the file."""
+    if encoding_stderr is not None:
+        return summary_loudness(encoding_stderr)
+    return measure_loudness(path, duration=written, label=CHECKING_MIX)
+
+
+def _one_picture(video: VideoInfo) -> bool:
+    """Whether the source has one video stream, and a moving one (mapped as `1:V?`)."""
+    stills = Disposition.attached_pic | Disposition.timed_thumbnails | Disposition.still_image
+    with av.open(video.path) as container:
+        pictures = container.streams.video
+        return len(pictures) == 1 and not pictures[0].disposition & stills
 
 
 def _warn_about_output(
