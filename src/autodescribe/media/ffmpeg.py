@@ -72,7 +72,7 @@ def has_loopback_decoders() -> bool:
         done = subprocess.run(
             [*command, *loop, "-f", "null", "-"], capture_output=True, timeout=30, check=False
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, RuntimeError, subprocess.SubprocessError):  # no ffmpeg: the render says so
         return False
     return done.returncode == 0
 
