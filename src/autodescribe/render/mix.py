@@ -42,7 +42,7 @@ from autodescribe.render.loudness import (
     raw_float,
     summary_loudness,
 )
-from autodescribe.render.mux import MOV_FAMILY, inspect_output, mix_channels, mux_args
+from autodescribe.render.mux import MOV_FAMILY, MuxPlan, inspect_output, mix_channels, mux_args
 from autodescribe.render.paused import LABEL, encode_paused_originals
 from autodescribe.render.splice import Spliced, splice_folder, splice_freezes
 from autodescribe.timeline import (
@@ -144,12 +144,7 @@ def render_described(
             video, out_path, settings, language, plan.filter, freezes, spliced, paused_input
         )
         measure = _measure_while_encoding(video, freezes, out_path.suffix.lower(), spool, channels)
-        stderr = run_ffmpeg(
-            [*args, *muxing.args, str(tmp), *measure], "rendering", duration=duration
-        )
-        muxing.finish(tmp)
-        written, marked = inspect_output(tmp)
-        loudness = _mix_loudness(stderr if measure else None, tmp, written)
+        written, marked, loudness = _write([*args, *muxing.args], muxing, tmp, measure, duration)
         gated = preset.dialogue_gated
         achieved_dialogue = _dialogue_loudness(tmp, speech, channels) if gated else None
         move_atomic(tmp, out_path)
@@ -186,11 +181,17 @@ def _measure_while_encoding(
     return measure_while_encoding(1, samples)
 
 
-def _mix_loudness(encoding_stderr: str | None, path: Path, written: float) -> Loudness:
-    """The written mix's figures: from its encode's own measure, else decoded from the file."""
-    if encoding_stderr is not None:
-        return summary_loudness(encoding_stderr)
-    return measure_loudness(path, duration=written, label=CHECKING_MIX)
+def _write(
+    command: list[str], muxing: MuxPlan, tmp: Path, measure: list[str], duration: float
+) -> tuple[float, bool, Loudness]:
+    """Render to `tmp` and finish it; its duration, whether its AD mark held, and the mix's
+    figures: from the encode's own measure when `measure` asks for one, else decoded."""
+    stderr = run_ffmpeg([*command, str(tmp), *measure], "rendering", duration=duration)
+    muxing.finish(tmp)
+    written, marked = inspect_output(tmp)
+    if measure:
+        return written, marked, summary_loudness(stderr)
+    return written, marked, measure_loudness(tmp, duration=written, label=CHECKING_MIX)
 
 
 def _one_picture(video: VideoInfo) -> bool:
